@@ -1,0 +1,479 @@
+//! The configuration: a [`Builder`] that validates everything once, and the [`Buster`] it
+//! builds, shared by every document, URL and thread.
+
+use crate::error::{Error, setting};
+use crate::html::attributes::{AttributeTable, Rule};
+use crate::manifest::{Manifest, check_version};
+use encoding_rs::Encoding;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use url::Url;
+
+/// Memory bounds of one document's rewrite (SPEC §6.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Limits {
+    /// lol_html's parsing buffer (a start tag split across chunks is buffered whole).
+    pub(crate) parser_memory: usize,
+    /// A `<style>` or `<noscript>` text longer than this passes through unchanged.
+    pub(crate) text_buffer: usize,
+    /// How far to look for a `<base href>` before rewriting starts.
+    pub(crate) base_lookahead: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            parser_memory: 2 << 20,
+            text_buffer: 1 << 20,
+            base_lookahead: 64 << 10,
+        }
+    }
+}
+
+/// The validated settings every document shares.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) manifest: Manifest,
+    pub(crate) param: String,
+    pub(crate) global_version: Option<String>,
+    pub(crate) site_hosts: HashSet<String>,
+    cloudimage_domains: HashSet<String>,
+    optimole_domains: HashSet<String>,
+    pub(crate) cloudimage_aliases: HashMap<String, Url>,
+    pub(crate) cloudimage_prefix: Option<Url>,
+    /// The attribute table as lol_html selectors, each with its rules.
+    pub(crate) compiled_attributes: Vec<(lol_html::Selector, Arc<[Rule]>)>,
+    pub(crate) limits: Limits,
+    pub(crate) encoding: Option<&'static Encoding>,
+}
+
+impl Shared {
+    pub(crate) fn is_cloudimage(&self, host: &str) -> bool {
+        host.ends_with(".cloudimg.io") || self.cloudimage_domains.contains(host)
+    }
+
+    pub(crate) fn is_optimole(&self, host: &str) -> bool {
+        host.ends_with(".i.optimole.com")
+            || host.ends_with(".optml.cloud")
+            || self.optimole_domains.contains(host)
+    }
+}
+
+/// Builds a [`Buster`]: every `with_*` setting is checked by [`Builder::build`], which names
+/// the first bad one.
+///
+/// ```
+/// use cachebust::{Builder, Manifest};
+///
+/// let buster = Builder::new(Manifest::from_json(r#"{"/img/a.png": "3f9a"}"#)?)
+///     .with_page_url("https://www.example.com/blog/post.html")
+///     .with_site_host("example.com")
+///     .build()?;
+/// assert_eq!(buster.bust_url("../img/a.png").url, "../img/a.png?vh=3f9a");
+/// # Ok::<(), cachebust::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct Builder {
+    manifest: Manifest,
+    page_url: Option<String>,
+    site_hosts: Vec<String>,
+    param: String,
+    global_version: Option<String>,
+    cloudimage_domains: Vec<String>,
+    optimole_domains: Vec<String>,
+    cloudimage_aliases: Vec<(String, String)>,
+    cloudimage_prefix: Option<String>,
+    attributes: AttributeTable,
+    limits: Limits,
+    encoding: Option<String>,
+}
+
+impl Builder {
+    /// Starts from a manifest and the defaults: no page URL, parameter `vh`, no global
+    /// version, the SPEC §2 attribute table.
+    ///
+    /// ```
+    /// let buster = cachebust::Builder::new(cachebust::Manifest::new()).build()?;
+    /// # Ok::<(), cachebust::Error>(())
+    /// ```
+    pub fn new(manifest: Manifest) -> Self {
+        Builder {
+            manifest,
+            page_url: None,
+            site_hosts: Vec::new(),
+            param: "vh".into(),
+            global_version: None,
+            cloudimage_domains: Vec::new(),
+            optimole_domains: Vec::new(),
+            cloudimage_aliases: Vec::new(),
+            cloudimage_prefix: None,
+            attributes: AttributeTable::default(),
+            limits: Limits::default(),
+            encoding: None,
+        }
+    }
+
+    /// The URL of the documents rewritten (an absolute http or https URL). Relative
+    /// references resolve against it and its host is a site host. Without one, documents
+    /// are taken to sit at the root of an unnamed site: `img/a.png` is `/img/a.png`.
+    /// [`Buster::for_page`] sets it per document.
+    ///
+    /// ```
+    /// let err = cachebust::Builder::new(cachebust::Manifest::new())
+    ///     .with_page_url("not a url").build().unwrap_err();
+    /// assert!(err.to_string().contains("with_page_url"));
+    /// ```
+    pub fn with_page_url(mut self, url: &str) -> Self {
+        self.page_url = Some(url.into());
+        self
+    }
+
+    /// Another host that serves the site (`www.example.com`, `static.example.com`): its
+    /// references look up root-relative keys too.
+    ///
+    /// ```
+    /// let buster = cachebust::Builder::new(cachebust::Manifest::from_json(r#"{"/a.png":"1"}"#)?)
+    ///     .with_site_host("static.example.com")
+    ///     .build()?;
+    /// assert_eq!(buster.bust_url("https://static.example.com/a.png").url,
+    ///            "https://static.example.com/a.png?vh=1");
+    /// # Ok::<(), cachebust::Error>(())
+    /// ```
+    pub fn with_site_host(mut self, host: &str) -> Self {
+        self.site_hosts.push(host.into());
+        self
+    }
+
+    /// The query parameter (default `vh`); 1 to 64 characters of `[A-Za-z0-9._~-]`.
+    ///
+    /// ```
+    /// let buster = cachebust::Builder::new(cachebust::Manifest::from_json(r#"{"/a.png":"1"}"#)?)
+    ///     .with_param("v")
+    ///     .build()?;
+    /// assert_eq!(buster.bust_url("/a.png").url, "/a.png?v=1");
+    /// # Ok::<(), cachebust::Error>(())
+    /// ```
+    pub fn with_param(mut self, name: &str) -> Self {
+        self.param = name.into();
+        self
+    }
+
+    /// A site-wide version for in-scope references that have no entry of their own.
+    ///
+    /// ```
+    /// let buster = cachebust::Builder::new(cachebust::Manifest::new())
+    ///     .with_global_version("2026-11")
+    ///     .build()?;
+    /// assert_eq!(buster.bust_url("/any.png").url, "/any.png?vh=2026-11");
+    /// assert_eq!(buster.bust_url("https://elsewhere.org/x.png").url, "https://elsewhere.org/x.png");
+    /// # Ok::<(), cachebust::Error>(())
+    /// ```
+    pub fn with_global_version(mut self, version: &str) -> Self {
+        self.global_version = Some(version.into());
+        self
+    }
+
+    /// A custom domain served by Cloudimage (`img.example.com` CNAMEd to it).
+    ///
+    /// ```
+    /// let m = cachebust::Manifest::from_json(r#"{"https://example.com/a.jpg": "1"}"#)?;
+    /// let buster = cachebust::Builder::new(m).with_cloudimage_domain("img.example.com").build()?;
+    /// assert_eq!(buster.bust_url("https://img.example.com/v7/example.com/a.jpg?w=5").url,
+    ///            "https://img.example.com/v7/example.com/a.jpg?w=5&vh=1");
+    /// # Ok::<(), cachebust::Error>(())
+    /// ```
+    pub fn with_cloudimage_domain(mut self, host: &str) -> Self {
+        self.cloudimage_domains.push(host.into());
+        self
+    }
+
+    /// A custom domain served by Optimole.
+    ///
+    /// ```
+    /// let m = cachebust::Manifest::from_json(r#"{"https://example.com/a.jpg": "1"}"#)?;
+    /// let buster = cachebust::Builder::new(m).with_optimole_domain("cdn.example.com").build()?;
+    /// assert_eq!(buster.bust_url("https://cdn.example.com/w:100/https://example.com/a.jpg").url,
+    ///            "https://cdn.example.com/cb:1/w:100/https://example.com/a.jpg");
+    /// # Ok::<(), cachebust::Error>(())
+    /// ```
+    pub fn with_optimole_domain(mut self, host: &str) -> Self {
+        self.optimole_domains.push(host.into());
+        self
+    }
+
+    /// A Cloudimage alias: `_name_/path` stands for `origin` + `path`.
+    ///
+    /// ```
+    /// let m = cachebust::Manifest::from_json(r#"{"https://media.example.com/p/a.jpg": "1"}"#)?;
+    /// let buster = cachebust::Builder::new(m)
+    ///     .with_cloudimage_alias("media", "https://media.example.com/p/")
+    ///     .build()?;
+    /// assert_eq!(buster.bust_url("https://t.cloudimg.io/_media_/a.jpg").url,
+    ///            "https://t.cloudimg.io/_media_/a.jpg?vh=1");
+    /// # Ok::<(), cachebust::Error>(())
+    /// ```
+    pub fn with_cloudimage_alias(mut self, name: &str, origin: &str) -> Self {
+        self.cloudimage_aliases.push((name.into(), origin.into()));
+        self
+    }
+
+    /// The origin Cloudimage fetches bare paths from (`https://t.cloudimg.io/img/a.jpg` is
+    /// `PREFIX/img/a.jpg`). Without one, bare paths are looked up as site paths.
+    ///
+    /// ```
+    /// let m = cachebust::Manifest::from_json(r#"{"https://example.com/shop/a.jpg": "1"}"#)?;
+    /// let buster = cachebust::Builder::new(m)
+    ///     .with_cloudimage_origin_prefix("https://example.com/shop/")
+    ///     .build()?;
+    /// assert_eq!(buster.bust_url("https://t.cloudimg.io/a.jpg").url,
+    ///            "https://t.cloudimg.io/a.jpg?vh=1");
+    /// # Ok::<(), cachebust::Error>(())
+    /// ```
+    pub fn with_cloudimage_origin_prefix(mut self, origin: &str) -> Self {
+        self.cloudimage_prefix = Some(origin.into());
+        self
+    }
+
+    /// The attributes that hold references (default: SPEC §2).
+    ///
+    /// ```
+    /// use cachebust::{AttributeTable, ValueKind};
+    /// let buster = cachebust::Builder::new(cachebust::Manifest::from_json(r#"{"/a.png":"1"}"#)?)
+    ///     .with_attributes(AttributeTable::default().with("div", "data-bg", ValueKind::Url))
+    ///     .build()?;
+    /// let (html, _) = buster.rewrite_str(r#"<div data-bg="/a.png"></div>"#);
+    /// assert_eq!(html, r#"<div data-bg="/a.png?vh=1"></div>"#);
+    /// # Ok::<(), cachebust::Error>(())
+    /// ```
+    pub fn with_attributes(mut self, table: AttributeTable) -> Self {
+        self.attributes = table;
+        self
+    }
+
+    /// The most memory lol_html may use for one document's parsing buffer (default 2 MiB).
+    /// Past it, the rest of the document passes through unchanged
+    /// ([`Report::bail_out`](crate::Report::bail_out)).
+    ///
+    /// ```
+    /// let buster = cachebust::Builder::new(cachebust::Manifest::new())
+    ///     .with_parser_memory_limit(1 << 20)
+    ///     .build()?;
+    /// # Ok::<(), cachebust::Error>(())
+    /// ```
+    pub fn with_parser_memory_limit(mut self, bytes: usize) -> Self {
+        self.limits.parser_memory = bytes;
+        self
+    }
+
+    /// The largest `<style>` or `<noscript>` text that is rewritten (default 1 MiB); a
+    /// larger one passes through unchanged and is reported `too-large`.
+    ///
+    /// ```
+    /// let buster = cachebust::Builder::new(cachebust::Manifest::new())
+    ///     .with_text_buffer_limit(64 << 10)
+    ///     .build()?;
+    /// # Ok::<(), cachebust::Error>(())
+    /// ```
+    pub fn with_text_buffer_limit(mut self, bytes: usize) -> Self {
+        self.limits.text_buffer = bytes;
+        self
+    }
+
+    /// How many bytes at the start of a document are searched for a `<base href>` before
+    /// rewriting starts (default 64 KiB; the search stops early at `<body>`). A base found
+    /// later still applies to what follows it, but what came before it has been rewritten.
+    ///
+    /// ```
+    /// let buster = cachebust::Builder::new(cachebust::Manifest::new())
+    ///     .with_base_lookahead(8 << 10)
+    ///     .build()?;
+    /// # Ok::<(), cachebust::Error>(())
+    /// ```
+    pub fn with_base_lookahead(mut self, bytes: usize) -> Self {
+        self.limits.base_lookahead = bytes;
+        self
+    }
+
+    /// The documents' encoding, by WHATWG label (`utf-8`, `windows-1252`, `shift_jis`...).
+    /// Without it, it is sniffed from a BOM or a `<meta charset>` in the first 1024 bytes,
+    /// and is UTF-8 otherwise. UTF-16 documents pass through unchanged, with a warning.
+    ///
+    /// ```
+    /// assert!(cachebust::Builder::new(cachebust::Manifest::new())
+    ///     .with_encoding("klingon").build().is_err());
+    /// ```
+    pub fn with_encoding(mut self, label: &str) -> Self {
+        self.encoding = Some(label.into());
+        self
+    }
+
+    /// Checks every setting and builds the [`Buster`].
+    ///
+    /// ```
+    /// let err = cachebust::Builder::new(cachebust::Manifest::new())
+    ///     .with_global_version("a/b").build().unwrap_err();
+    /// assert!(err.to_string().contains("with_global_version"));
+    /// ```
+    pub fn build(self) -> Result<Buster, Error> {
+        let page = match &self.page_url {
+            Some(url) => page_url(url)?,
+            None => crate::manifest::key::KEY_BASE.clone(),
+        };
+        check_version(&self.param)
+            .map_err(|e| setting("with_param", format!("{:?} {e}", self.param)))?;
+        if let Some(v) = &self.global_version {
+            check_version(v).map_err(|e| setting("with_global_version", format!("{v:?} {e}")))?;
+        }
+        let site_hosts = hosts("with_site_host", &self.site_hosts)?;
+        let cloudimage_domains = hosts("with_cloudimage_domain", &self.cloudimage_domains)?;
+        let optimole_domains = hosts("with_optimole_domain", &self.optimole_domains)?;
+        let mut cloudimage_aliases = HashMap::new();
+        for (name, origin) in &self.cloudimage_aliases {
+            let name = name.trim_matches('_');
+            if name.is_empty() || name.contains('/') {
+                return Err(setting(
+                    "with_cloudimage_alias",
+                    format!("bad alias name {name:?}"),
+                ));
+            }
+            cloudimage_aliases.insert(
+                name.to_owned(),
+                directory_url("with_cloudimage_alias", origin)?,
+            );
+        }
+        let cloudimage_prefix = self
+            .cloudimage_prefix
+            .as_deref()
+            .map(|p| directory_url("with_cloudimage_origin_prefix", p))
+            .transpose()?;
+        let encoding = self
+            .encoding
+            .as_deref()
+            .map(|label| {
+                Encoding::for_label(label.trim().as_bytes())
+                    .ok_or_else(|| setting("with_encoding", format!("unknown encoding {label:?}")))
+            })
+            .transpose()?;
+        let limits = self.limits;
+        if limits.parser_memory < 4096 {
+            return Err(setting(
+                "with_parser_memory_limit",
+                "at least 4096 bytes are needed",
+            ));
+        }
+        let mut compiled_attributes = Vec::new();
+        for (selector, rules) in self.attributes.selectors() {
+            let parsed = selector.parse().map_err(|e| {
+                setting("with_attributes", format!("cannot match {selector:?}: {e}"))
+            })?;
+            compiled_attributes.push((parsed, rules.into()));
+        }
+        Ok(Buster {
+            shared: Arc::new(Shared {
+                manifest: self.manifest,
+                param: self.param,
+                global_version: self.global_version,
+                site_hosts,
+                cloudimage_domains,
+                optimole_domains,
+                cloudimage_aliases,
+                cloudimage_prefix,
+                compiled_attributes,
+                limits,
+                encoding,
+            }),
+            page: Arc::new(page),
+        })
+    }
+}
+
+fn page_url(url: &str) -> Result<Url, Error> {
+    let parsed = Url::parse(url).map_err(|e| setting("with_page_url", format!("{url:?}: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(setting(
+            "with_page_url",
+            format!("{url:?} is not an http or https URL"),
+        ));
+    }
+    Ok(parsed)
+}
+
+fn hosts(what: &'static str, hosts: &[String]) -> Result<HashSet<String>, Error> {
+    hosts
+        .iter()
+        .map(|host| {
+            Url::parse(&format!("http://{}/", host.trim()))
+                .ok()
+                .filter(|u| u.path() == "/" && !host.trim().is_empty())
+                .and_then(|u| u.host_str().map(str::to_owned))
+                .ok_or_else(|| setting(what, format!("{host:?} is not a host name")))
+        })
+        .collect()
+}
+
+/// An absolute http(s) URL that relative paths join under (a trailing `/` is added).
+fn directory_url(what: &'static str, url: &str) -> Result<Url, Error> {
+    let mut parsed =
+        page_url(url).map_err(|_| setting(what, format!("{url:?} is not an http or https URL")))?;
+    if !parsed.path().ends_with('/') {
+        let path = format!("{}/", parsed.path());
+        parsed.set_path(&path);
+    }
+    Ok(parsed)
+}
+
+/// The built configuration: cheap to clone, `Send + Sync`, used for any number of
+/// documents and URLs.
+///
+/// ```
+/// fn assert_send_sync<T: Send + Sync>() {}
+/// assert_send_sync::<cachebust::Buster>();
+/// ```
+#[derive(Debug, Clone)]
+pub struct Buster {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) page: Arc<Url>,
+}
+
+impl Buster {
+    /// The same configuration for a document at `url` (the CLI's file URL, the proxy's
+    /// request URL).
+    ///
+    /// ```
+    /// let m = cachebust::Manifest::from_json(r#"{"/blog/a.png": "1"}"#)?;
+    /// let site = cachebust::Builder::new(m).build()?;
+    /// let page = site.for_page("https://example.com/blog/post.html")?;
+    /// assert_eq!(page.bust_url("a.png").url, "a.png?vh=1");
+    /// # Ok::<(), cachebust::Error>(())
+    /// ```
+    pub fn for_page(&self, url: &str) -> Result<Buster, Error> {
+        Ok(Buster {
+            shared: Arc::clone(&self.shared),
+            page: Arc::new(page_url(url)?),
+        })
+    }
+
+    /// The page URL in use ([`Builder::with_page_url`], [`Buster::for_page`]).
+    ///
+    /// ```
+    /// let b = cachebust::Builder::new(cachebust::Manifest::new())
+    ///     .with_page_url("https://example.com/").build()?;
+    /// assert_eq!(b.page_url().as_str(), "https://example.com/");
+    /// # Ok::<(), cachebust::Error>(())
+    /// ```
+    pub fn page_url(&self) -> &Url {
+        &self.page
+    }
+
+    /// The manifest in use.
+    ///
+    /// ```
+    /// let b = cachebust::Builder::new(cachebust::Manifest::new()).build()?;
+    /// assert!(b.manifest().is_empty());
+    /// # Ok::<(), cachebust::Error>(())
+    /// ```
+    pub fn manifest(&self) -> &Manifest {
+        &self.shared.manifest
+    }
+}

@@ -1,0 +1,317 @@
+//! The streaming rewriter: `write` chunks in, rewritten bytes out to a sink, `end` for the
+//! [`Report`].
+
+use super::document::Doc;
+use super::scout::Scout;
+use super::sink::MarkerSink;
+use crate::config::{Buster, Shared};
+use crate::report::{Report, SkipReason};
+use encoding_rs::{Encoding, UTF_8};
+use lol_html::AsciiCompatibleEncoding;
+use lol_html::errors::RewritingError;
+use std::sync::Arc;
+use url::Url;
+
+type Html = lol_html::send::HtmlRewriter<'static, MarkerSink>;
+
+enum Phase {
+    /// Buffering the start of the document until its encoding and `<base>` are known.
+    LookAhead {
+        buffered: Vec<u8>,
+        scout: Box<Scout>,
+    },
+    Rewriting {
+        html: Box<Html>,
+        doc: Arc<Doc>,
+    },
+    /// After a bail-out, or for a document that cannot be rewritten: bytes go straight
+    /// through.
+    Passthrough {
+        doc: Option<Arc<Doc>>,
+    },
+}
+
+/// Rewrites one document as it streams: [`Rewriter::write`] each chunk, then
+/// [`Rewriter::end`]. The output goes to the sink as soon as it is known; the output does not
+/// depend on how the input is split.
+///
+/// Nothing is ever lost: if rewriting must stop (a memory limit, say), the rest of the
+/// document passes through unchanged and [`Report::bail_out`] says why.
+///
+/// ```
+/// let manifest = cachebust::Manifest::from_json(r#"{"/img/a.png": "v2"}"#)?;
+/// let buster = cachebust::Builder::new(manifest).build()?;
+/// let mut out = Vec::new();
+/// let mut rewriter = buster.rewriter(|chunk: &[u8]| out.extend_from_slice(chunk));
+/// rewriter.write(b"<img sr");
+/// rewriter.write(b"c=\"/img/a.png\">");
+/// let report = rewriter.end();
+/// assert_eq!(out, b"<img src=\"/img/a.png?vh=v2\">");
+/// assert_eq!(report.rewritten, 1);
+/// # Ok::<(), cachebust::Error>(())
+/// ```
+pub struct Rewriter<O: FnMut(&[u8])> {
+    shared: Arc<Shared>,
+    page: Arc<Url>,
+    sink: O,
+    phase: Phase,
+    force_utf8: bool,
+    /// For a `<noscript>`'s content: its base and skip reason.
+    nested: Option<(Option<Url>, Option<SkipReason>)>,
+    /// Warnings raised before a document was set up.
+    report: Report,
+}
+
+impl<O: FnMut(&[u8])> Rewriter<O> {
+    fn new(shared: Arc<Shared>, page: Arc<Url>, sink: O, force_utf8: bool) -> Self {
+        let lookahead = shared.limits.base_lookahead;
+        let want_charset = !force_utf8 && shared.encoding.is_none();
+        Rewriter {
+            shared,
+            page,
+            sink,
+            phase: Phase::LookAhead {
+                buffered: Vec::new(),
+                scout: Box::new(Scout::new(lookahead, want_charset)),
+            },
+            force_utf8,
+            nested: None,
+            report: Report::default(),
+        }
+    }
+
+    /// A rewriter for the content of a `<noscript>` (no look-ahead: its context is known).
+    pub(crate) fn nested(
+        shared: Arc<Shared>,
+        page: Arc<Url>,
+        encoding: &'static Encoding,
+        base: Option<Url>,
+        force: Option<SkipReason>,
+        sink: O,
+    ) -> Self {
+        let mut rewriter = Rewriter {
+            shared,
+            page,
+            sink,
+            phase: Phase::Passthrough { doc: None },
+            force_utf8: false,
+            nested: Some((base, force)),
+            report: Report::default(),
+        };
+        rewriter.start(Vec::new(), encoding, None);
+        rewriter
+    }
+
+    /// Rewrites the next chunk of the document.
+    pub fn write(&mut self, chunk: &[u8]) {
+        match &mut self.phase {
+            Phase::LookAhead { buffered, scout } => {
+                buffered.extend_from_slice(chunk);
+                let bom_known = buffered.len() >= 3;
+                if scout.feed(chunk) && bom_known {
+                    self.decide();
+                }
+            }
+            Phase::Rewriting { html, doc } => {
+                doc.lock_input().push(chunk);
+                if let Err(error) = html.write(chunk) {
+                    self.bail_out(&error);
+                }
+                self.drain();
+            }
+            Phase::Passthrough { .. } => (self.sink)(chunk),
+        }
+    }
+
+    /// Finishes the document and returns what was done.
+    pub fn end(mut self) -> Report {
+        if matches!(self.phase, Phase::LookAhead { .. }) {
+            self.decide();
+        }
+        match std::mem::replace(&mut self.phase, Phase::Passthrough { doc: None }) {
+            Phase::Rewriting { html, doc } => {
+                let result = html.end();
+                self.phase = Phase::Passthrough {
+                    doc: Some(Arc::clone(&doc)),
+                };
+                if let Err(error) = result {
+                    self.record_bail_out(&error);
+                }
+                doc.lock_sink().process(&doc, true);
+                self.drain();
+            }
+            other => self.phase = other,
+        }
+        let mut report = std::mem::take(&mut self.report);
+        if let Phase::Passthrough { doc: Some(doc) } = &self.phase {
+            let mut state = doc.lock_state();
+            let mut merged = std::mem::take(&mut state.report);
+            merged.merge(&report);
+            report = merged;
+        }
+        report
+    }
+
+    /// The look-ahead is over: choose the encoding and start rewriting what was buffered.
+    fn decide(&mut self) {
+        let Phase::LookAhead { buffered, scout } =
+            std::mem::replace(&mut self.phase, Phase::Passthrough { doc: None })
+        else {
+            return;
+        };
+        let findings = scout.findings();
+        let bom = Encoding::for_bom(&buffered).map(|(encoding, _)| encoding);
+        let meta = findings.charset.map(|e| {
+            // The HTML standard reads a declared UTF-16 as UTF-8, x-user-defined as 1252.
+            if e == encoding_rs::UTF_16BE || e == encoding_rs::UTF_16LE {
+                UTF_8
+            } else if e == encoding_rs::X_USER_DEFINED {
+                encoding_rs::WINDOWS_1252
+            } else {
+                e
+            }
+        });
+        let encoding = if self.force_utf8 {
+            UTF_8
+        } else {
+            bom.or(self.shared.encoding).or(meta).unwrap_or(UTF_8)
+        };
+        self.start(buffered, encoding, findings.base_offset);
+    }
+
+    fn start(
+        &mut self,
+        buffered: Vec<u8>,
+        encoding: &'static Encoding,
+        base_offset: Option<usize>,
+    ) {
+        if AsciiCompatibleEncoding::new(encoding).is_none() {
+            self.report.warnings.push(format!(
+                "{} is not an ASCII-compatible encoding; the document was passed through unchanged",
+                encoding.name()
+            ));
+            self.phase = Phase::Passthrough { doc: None };
+            (self.sink)(&buffered);
+            return;
+        }
+        let (base, nested_force) = match &self.nested {
+            Some((base, force)) => (base.clone(), Some(*force)),
+            None => (None, None),
+        };
+        let doc = Doc::new(
+            Arc::clone(&self.shared),
+            Arc::clone(&self.page),
+            encoding,
+            base_offset,
+            base,
+            nested_force,
+        );
+        let html = Box::new(Html::new(doc.settings(), MarkerSink(Arc::clone(&doc))));
+        self.phase = Phase::Rewriting { html, doc };
+        if !buffered.is_empty() {
+            self.write(&buffered);
+        }
+    }
+
+    fn record_bail_out(&mut self, error: &RewritingError) {
+        self.report.bail_out = Some(format!(
+            "rewriting stopped and the rest of the document passed through unchanged: {error}"
+        ));
+    }
+
+    /// lol_html has flushed what it held, unchanged; from now on bytes go straight through.
+    fn bail_out(&mut self, error: &RewritingError) {
+        self.record_bail_out(error);
+        if let Phase::Rewriting { doc, .. } =
+            std::mem::replace(&mut self.phase, Phase::Passthrough { doc: None })
+        {
+            doc.lock_sink().process(&doc, true);
+            self.phase = Phase::Passthrough { doc: Some(doc) };
+        }
+    }
+
+    /// Hands the sink's staged output to the caller.
+    fn drain(&mut self) {
+        let doc = match &self.phase {
+            Phase::Rewriting { doc, .. } | Phase::Passthrough { doc: Some(doc) } => Arc::clone(doc),
+            _ => return,
+        };
+        let mut sink = doc.lock_sink();
+        if !sink.staged.is_empty() {
+            (self.sink)(&sink.staged);
+            sink.staged.clear();
+        }
+    }
+}
+
+impl Buster {
+    /// A streaming rewriter for one document, writing to `sink`.
+    ///
+    /// ```
+    /// let buster = cachebust::Builder::new(cachebust::Manifest::new()).build()?;
+    /// let mut out = Vec::new();
+    /// let mut rewriter = buster.rewriter(|chunk: &[u8]| out.extend_from_slice(chunk));
+    /// rewriter.write(b"<p>hello</p>");
+    /// rewriter.end();
+    /// assert_eq!(out, b"<p>hello</p>");
+    /// # Ok::<(), cachebust::Error>(())
+    /// ```
+    pub fn rewriter<O: FnMut(&[u8])>(&self, sink: O) -> Rewriter<O> {
+        Rewriter::new(
+            Arc::clone(&self.shared),
+            Arc::clone(&self.page),
+            sink,
+            false,
+        )
+    }
+
+    /// Rewrites a whole document given as bytes in any ASCII-compatible encoding (set with
+    /// [`Builder::with_encoding`](crate::Builder::with_encoding), else sniffed).
+    ///
+    /// ```
+    /// let m = cachebust::Manifest::from_json(r#"{"/a.png": "1"}"#)?;
+    /// let buster = cachebust::Builder::new(m).build()?;
+    /// let page = b"<meta charset=windows-1252><p>caf\xe9</p><img src=/a.png>";
+    /// let (out, report) = buster.rewrite_bytes(page);
+    /// assert_eq!(out, b"<meta charset=windows-1252><p>caf\xe9</p><img src=\"/a.png?vh=1\">");
+    /// assert_eq!(report.rewritten, 1);
+    /// # Ok::<(), cachebust::Error>(())
+    /// ```
+    pub fn rewrite_bytes(&self, html: &[u8]) -> (Vec<u8>, Report) {
+        let mut out = Vec::with_capacity(html.len() + html.len() / 16);
+        let mut rewriter = self.rewriter(|chunk: &[u8]| out.extend_from_slice(chunk));
+        rewriter.write(html);
+        let report = rewriter.end();
+        (out, report)
+    }
+
+    /// Rewrites a whole document held as a `str` (so UTF-8, whatever its `<meta>` says).
+    ///
+    /// ```
+    /// let m = cachebust::Manifest::from_json(r#"{"/a.png": "1"}"#)?;
+    /// let buster = cachebust::Builder::new(m).build()?;
+    /// let (html, report) = buster.rewrite_str(r#"<img src="/a.png" alt="é">"#);
+    /// assert_eq!(html, r#"<img src="/a.png?vh=1" alt="é">"#);
+    /// # Ok::<(), cachebust::Error>(())
+    /// ```
+    pub fn rewrite_str(&self, html: &str) -> (String, Report) {
+        let mut out = Vec::with_capacity(html.len() + html.len() / 16);
+        let mut rewriter = Rewriter::new(
+            Arc::clone(&self.shared),
+            Arc::clone(&self.page),
+            |chunk: &[u8]| out.extend_from_slice(chunk),
+            true,
+        );
+        rewriter.write(html.as_bytes());
+        let mut report = rewriter.end();
+        match String::from_utf8(out) {
+            Ok(out) => (out, report),
+            Err(_) => {
+                report
+                    .warnings
+                    .push("the output was not UTF-8; the input is returned".into());
+                (html.to_owned(), report)
+            }
+        }
+    }
+}

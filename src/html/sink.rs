@@ -1,0 +1,240 @@
+//! The output side: lol_html's output passes through here. Outside bracketed texts it is
+//! copied as it is; a bracketed `<style>` or `<noscript>` text is collected raw (up to the
+//! text buffer cap), rewritten, and written in its place, markers removed.
+
+use super::document::{Doc, Job, TextKind};
+use super::rewriter::Rewriter;
+use crate::html::attributes::ValueKind;
+use crate::report::{Outcome, Report, SkipReason};
+use crate::value::Ctx;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use url::Url;
+
+/// A bracketed text being collected.
+#[derive(Debug)]
+struct Inside {
+    id: u64,
+    text: Vec<u8>,
+    /// Past the cap: the text went out unchanged and the rest follows it.
+    overflowed: bool,
+}
+
+/// The sink's state; lives in the [`Doc`] so that it survives a bail-out of lol_html.
+#[derive(Debug, Default)]
+pub(crate) struct SinkState {
+    /// Output ready for the caller's sink.
+    pub(crate) staged: Vec<u8>,
+    /// Output that may end in part of a marker.
+    pending: Vec<u8>,
+    inside: Option<Inside>,
+}
+
+/// The lol_html output sink of a document.
+pub(crate) struct MarkerSink(pub(crate) Arc<Doc>);
+
+impl lol_html::OutputSink for MarkerSink {
+    fn handle_chunk(&mut self, chunk: &[u8]) {
+        let doc = &*self.0;
+        let mut sink = doc.lock_sink();
+        if doc.outstanding.load(Ordering::Relaxed) == 0
+            && sink.inside.is_none()
+            && sink.pending.is_empty()
+        {
+            sink.staged.extend_from_slice(chunk);
+            return;
+        }
+        sink.pending.extend_from_slice(chunk);
+        sink.process(doc, false);
+    }
+}
+
+impl SinkState {
+    /// Moves what is certain of `pending` on; at the end, everything.
+    pub(crate) fn process(&mut self, doc: &Doc, at_end: bool) {
+        let marker = doc.marker.as_bytes();
+        let finder = memchr::memmem::Finder::new(marker);
+        loop {
+            let pending = std::mem::take(&mut self.pending);
+            let Some(pos) = finder.find(&pending) else {
+                let keep = if at_end {
+                    0
+                } else {
+                    pending.len().min(marker.len() - 1)
+                };
+                let cut = pending.len() - keep;
+                self.emit(doc, &pending[..cut]);
+                self.pending = pending[cut..].to_vec();
+                if at_end {
+                    self.close_unfinished();
+                }
+                return;
+            };
+            self.emit(doc, &pending[..pos]);
+            let rest = &pending[pos + marker.len()..];
+            let Some(semi) = memchr::memchr(b';', &rest[..rest.len().min(24)]) else {
+                if at_end || rest.len() >= 24 {
+                    // Not one of ours after all: keep the bytes.
+                    self.emit(doc, &pending[pos..pos + marker.len()]);
+                    self.pending = pending[pos + marker.len()..].to_vec();
+                    continue;
+                }
+                self.pending = pending[pos..].to_vec();
+                return;
+            };
+            let tag = &rest[..semi];
+            doc.outstanding.fetch_sub(1, Ordering::Relaxed);
+            let id = || std::str::from_utf8(&tag[1..]).ok()?.parse::<u64>().ok();
+            match (tag.first(), id()) {
+                (Some(b'e'), _) => self.finish_job(doc),
+                (Some(b't'), Some(id)) => {
+                    if let Some(Job::Tag(bytes)) = doc.lock_state().jobs.remove(&id) {
+                        self.emit(doc, &bytes);
+                    }
+                }
+                (Some(b's'), Some(id)) => {
+                    self.close_unfinished();
+                    self.inside = Some(Inside {
+                        id,
+                        text: Vec::new(),
+                        overflowed: false,
+                    });
+                }
+                _ => {}
+            }
+            self.pending = rest[semi + 1..].to_vec();
+        }
+    }
+
+    fn emit(&mut self, doc: &Doc, bytes: &[u8]) {
+        let Some(inside) = &mut self.inside else {
+            self.staged.extend_from_slice(bytes);
+            return;
+        };
+        if inside.overflowed {
+            self.staged.extend_from_slice(bytes);
+        } else if inside.text.len() + bytes.len() > doc.shared.limits.text_buffer {
+            inside.overflowed = true;
+            self.staged.append(&mut inside.text);
+            self.staged.extend_from_slice(bytes);
+            doc.lock_state()
+                .report
+                .record(Outcome::Skipped(SkipReason::TooLarge), "");
+        } else {
+            inside.text.extend_from_slice(bytes);
+        }
+    }
+
+    /// A text whose end marker never came (end of input, bail-out) goes out unchanged.
+    fn close_unfinished(&mut self) {
+        if let Some(mut inside) = self.inside.take() {
+            self.staged.append(&mut inside.text);
+        }
+    }
+
+    fn finish_job(&mut self, doc: &Doc) {
+        let Some(inside) = self.inside.take() else {
+            return;
+        };
+        let mut state = doc.lock_state();
+        let job = state.jobs.remove(&inside.id);
+        if inside.overflowed {
+            return;
+        }
+        let Some(Job::Text { kind, base, force }) = job else {
+            drop(state);
+            self.staged.extend_from_slice(&inside.text);
+            return;
+        };
+        let mut report = std::mem::take(&mut state.report);
+        let mut scratch = std::mem::take(&mut state.scratch);
+        drop(state);
+        let job = TextJob { kind, base, force };
+        rewrite_text(
+            doc,
+            &job,
+            &inside.text,
+            &mut report,
+            &mut scratch,
+            &mut self.staged,
+        );
+        let mut state = doc.lock_state();
+        report.merge(&std::mem::take(&mut state.report));
+        state.report = report;
+        state.scratch = scratch;
+    }
+}
+
+/// Rewrites one bracketed text into `out`.
+/// A bracketed text and the context it was found in.
+struct TextJob {
+    kind: TextKind,
+    base: Option<Url>,
+    force: Option<SkipReason>,
+}
+
+fn rewrite_text(
+    doc: &Doc,
+    job: &TextJob,
+    text: &[u8],
+    report: &mut Report,
+    scratch: &mut String,
+    out: &mut Vec<u8>,
+) {
+    let ctx = Ctx {
+        shared: &doc.shared,
+        page: &doc.page,
+        base: job.base.as_ref().unwrap_or(&doc.page),
+        force: job.force,
+    };
+    match job.kind {
+        TextKind::Css => ctx.bust_css_bytes(text, doc.encoding, report, scratch, out),
+        TextKind::SvgCss => svg_css(&ctx, text, doc.encoding, report, scratch, out),
+        TextKind::Html => {
+            let mut rewriter = Rewriter::nested(
+                Arc::clone(&doc.shared),
+                Arc::clone(&doc.page),
+                doc.encoding,
+                job.base.clone(),
+                job.force,
+                |chunk: &[u8]| out.extend_from_slice(chunk),
+            );
+            rewriter.write(text);
+            report.merge(&rewriter.end());
+        }
+    }
+}
+
+/// An SVG `<style>`: its text is parsed as markup, so character references are decoded; a
+/// CDATA section holds raw CSS. Anything else with markup in it is left alone.
+fn svg_css(
+    ctx: &Ctx<'_>,
+    text: &[u8],
+    encoding: &'static encoding_rs::Encoding,
+    report: &mut Report,
+    scratch: &mut String,
+    out: &mut Vec<u8>,
+) {
+    let trimmed_start = text
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(text.len());
+    let body = &text[trimmed_start..];
+    if let Some(inner) = body.strip_prefix(b"<![CDATA[") {
+        if let Some(end) = memchr::memmem::find(inner, b"]]>") {
+            if !inner[end + 3..].contains(&b'<') {
+                let split = trimmed_start + 9;
+                out.extend_from_slice(&text[..split]);
+                ctx.bust_css_bytes(&inner[..end], encoding, report, scratch, out);
+                out.extend_from_slice(&inner[end..]);
+                return;
+            }
+        }
+    }
+    let new = if text.contains(&b'<') {
+        None
+    } else {
+        ctx.bust_attribute_bytes(ValueKind::Css, text, encoding, report, scratch)
+    };
+    out.extend_from_slice(new.as_deref().unwrap_or(text));
+}

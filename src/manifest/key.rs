@@ -1,0 +1,148 @@
+//! Normalised asset keys: how manifest keys and page references are made comparable.
+//!
+//! SPEC §1: host lower-cased, default port dropped, `.`/`..` resolved (all three done by the
+//! `url` parser), path percent-decoded with invalid UTF-8 left encoded, scheme ignored.
+
+use percent_encoding::percent_decode_str;
+use std::sync::LazyLock;
+use url::Url;
+
+/// The base that root-relative and scheme-relative keys are parsed against. Its host never
+/// reaches a key: only the path of a root-relative key is kept.
+pub(crate) static KEY_BASE: LazyLock<Url> =
+    LazyLock::new(|| Url::parse("http://cachebust.invalid/").expect("static URL"));
+
+/// Appends `path` percent-decoded to `out`; bytes that do not form UTF-8 stay `%XX`.
+pub(crate) fn push_decoded_path(path: &str, out: &mut String) {
+    if !path.contains('%') {
+        out.push_str(path);
+        return;
+    }
+    let bytes: Vec<u8> = percent_decode_str(path).collect();
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for byte in chunk.invalid() {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+}
+
+/// Writes the path key of `url` (`/img/a.png`) into `out`.
+pub(crate) fn path_key(url: &Url, out: &mut String) {
+    out.clear();
+    push_decoded_path(url.path(), out);
+}
+
+/// Writes the host key of `url` (`host[:port]/path`, no scheme) into `out`.
+pub(crate) fn url_key(url: &Url, out: &mut String) {
+    out.clear();
+    if let Some(host) = url.host_str() {
+        out.push_str(host);
+    }
+    if let Some(port) = url.port() {
+        out.push(':');
+        out.push_str(&port.to_string());
+    }
+    push_decoded_path(url.path(), out);
+}
+
+/// What a manifest key names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum KeyKind {
+    /// `/img/a.png`: that path on any site host.
+    Path(String),
+    /// `https://host/img/a.png` or `//host/img/a.png`: that URL, scheme ignored.
+    Url { key: String, host: String },
+}
+
+/// Parses and normalises a manifest key, or says what is wrong with it.
+pub(crate) fn parse_key(key: &str) -> Result<(KeyKind, Url), String> {
+    if key.is_empty() {
+        return Err("a key cannot be empty".into());
+    }
+    if key.trim() != key {
+        return Err("a key cannot start or end with white space".into());
+    }
+    if let Some((at, ch)) = key.char_indices().find(|&(_, c)| c == '?' || c == '#') {
+        let what = if ch == '?' { "query" } else { "fragment" };
+        return Err(format!("keys hold no {what} (found {ch:?} at byte {at})"));
+    }
+    let lower = key.get(..8).unwrap_or(key).to_ascii_lowercase();
+    let absolute = lower.starts_with("http://") || lower.starts_with("https://");
+    let scheme_relative = key.starts_with("//");
+    if !(absolute || scheme_relative || key.starts_with('/')) {
+        return Err(
+            "a key is a root-relative path (/img/a.png) or an absolute URL (https://host/a.png)"
+                .into(),
+        );
+    }
+    let url = KEY_BASE
+        .join(key)
+        .map_err(|e| format!("not a valid URL: {e}"))?;
+    let mut text = String::new();
+    if absolute || scheme_relative {
+        let host = match url.host_str() {
+            Some(host) if !host.is_empty() => host.to_owned(),
+            _ => return Err("the URL has no host".into()),
+        };
+        url_key(&url, &mut text);
+        Ok((KeyKind::Url { key: text, host }, url))
+    } else {
+        path_key(&url, &mut text);
+        Ok((KeyKind::Path(text), url))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(key: &str) -> KeyKind {
+        parse_key(key).unwrap().0
+    }
+
+    #[test]
+    fn paths_are_decoded_and_dot_segments_resolved() {
+        assert_eq!(
+            kind("/img/./x/../a%20b.png"),
+            KeyKind::Path("/img/a b.png".into())
+        );
+        assert_eq!(kind("/caf%C3%A9.png"), KeyKind::Path("/café.png".into()));
+        assert_eq!(kind("/bad%FF.png"), KeyKind::Path("/bad%FF.png".into()));
+    }
+
+    #[test]
+    fn urls_lose_scheme_case_and_default_port() {
+        let expected = KeyKind::Url {
+            key: "cdn.example.com/a.png".into(),
+            host: "cdn.example.com".into(),
+        };
+        assert_eq!(kind("https://CDN.example.com:443/a.png"), expected);
+        assert_eq!(kind("//cdn.example.com/a.png"), expected);
+        assert_eq!(
+            kind("http://cdn.example.com:8080/a.png"),
+            KeyKind::Url {
+                key: "cdn.example.com:8080/a.png".into(),
+                host: "cdn.example.com".into()
+            }
+        );
+    }
+
+    #[test]
+    fn bad_keys_say_why() {
+        assert!(parse_key("/a.png?x=1").unwrap_err().contains("query"));
+        assert!(parse_key("/a.png#x").unwrap_err().contains("fragment"));
+        assert!(
+            parse_key("img/a.png")
+                .unwrap_err()
+                .contains("root-relative")
+        );
+        assert!(
+            parse_key("ftp://h/a.png")
+                .unwrap_err()
+                .contains("root-relative")
+        );
+        assert!(parse_key("").unwrap_err().contains("empty"));
+        assert!(parse_key(" /a.png").unwrap_err().contains("white space"));
+    }
+}

@@ -1,0 +1,417 @@
+//! The version manifest: which asset has which version (SPEC §1).
+//!
+//! The native format is one JSON object mapping keys to versions:
+//!
+//! ```json
+//! { "/img/logo.png": "3f9a2c1b7d",
+//!   "https://cdn.example.com/media/hero.jpg": "a1b2c3" }
+//! ```
+//!
+//! A key is a root-relative path (that path on any site host) or an absolute or
+//! scheme-relative URL (the scheme is ignored). Keys and references are compared after
+//! normalisation: host lower-cased, default port dropped, path percent-decoded, `.`/`..`
+//! resolved. A version is 1 to 64 characters of `[A-Za-z0-9._~-]`, which need no escaping in
+//! a URL, an HTML attribute or CSS.
+//!
+//! Renaming tools (gulp-rev, Vite, Propshaft...) produce [`Entry::Rename`] entries through the
+//! [`import`] module: the reference's path is replaced instead of gaining a parameter.
+
+pub mod import;
+pub(crate) mod key;
+
+use crate::error::Error;
+use key::KeyKind;
+use serde::de::{Deserializer, MapAccess, Visitor};
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::path::Path;
+
+/// What the manifest says about one asset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Entry {
+    /// Add this version to the URL (`?vh=V`, or Optimole's `cb:V`).
+    Version(String),
+    /// Replace the URL's path with this one (root-relative, already percent-encoded).
+    Rename(String),
+}
+
+#[derive(Debug, Clone)]
+struct Stored {
+    entry: Entry,
+    /// The key as written, for error messages and [`Manifest::iter`].
+    key: Box<str>,
+}
+
+/// A loaded, validated version manifest.
+///
+/// Build one from JSON with [`Manifest::from_json`], from a file with [`Manifest::load`], or
+/// entry by entry with [`Manifest::insert`].
+///
+/// ```
+/// use cachebust::{Entry, Manifest};
+///
+/// let manifest = Manifest::from_json(r#"{ "/img/logo.png": "3f9a" }"#)?;
+/// assert_eq!(manifest.get("/img/./logo.png"), Some(&Entry::Version("3f9a".into())));
+/// assert_eq!(manifest.get("https://any.host/img/logo.png"), None); // absolute keys only
+/// # Ok::<(), cachebust::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Manifest {
+    paths: HashMap<Box<str>, Stored>,
+    urls: HashMap<Box<str>, Stored>,
+    hosts: HashSet<Box<str>>,
+    rename_targets: HashSet<Box<str>>,
+}
+
+/// The longest version a manifest accepts.
+pub const MAX_VERSION_LEN: usize = 64;
+
+/// Checks that `version` is a valid version token (SPEC §1), or says why not.
+///
+/// ```
+/// assert!(cachebust::manifest::check_version("3f9a-2.1_~").is_ok());
+/// assert!(cachebust::manifest::check_version("a/b").unwrap_err().contains("'/'"));
+/// ```
+pub fn check_version(version: &str) -> Result<(), String> {
+    if version.is_empty() {
+        return Err("is empty".into());
+    }
+    if let Some(ch) = version.chars().find(|&c| !is_version_char(c)) {
+        return Err(format!(
+            "holds the character {ch:?}; versions use only A-Z a-z 0-9 . _ ~ -"
+        ));
+    }
+    if version.len() > MAX_VERSION_LEN {
+        return Err(format!(
+            "is {} characters long; at most {MAX_VERSION_LEN} are allowed",
+            version.len()
+        ));
+    }
+    Ok(())
+}
+
+fn is_version_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '~' | '-')
+}
+
+impl Manifest {
+    /// The largest manifest file [`Manifest::load`] reads (64 MiB).
+    pub const MAX_FILE_SIZE: u64 = 64 << 20;
+
+    /// An empty manifest: rewriting with it changes nothing (unless a global version is set).
+    ///
+    /// ```
+    /// assert!(cachebust::Manifest::new().is_empty());
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Parses the native format: one JSON object of `"key": "version"`.
+    ///
+    /// Every key and version is checked; the first bad one is the error, naming the key and
+    /// the offending character. Duplicate keys are an error too.
+    ///
+    /// ```
+    /// let err = cachebust::Manifest::from_json(r#"{"/a.png?x=1": "v1"}"#).unwrap_err();
+    /// assert!(err.to_string().contains("\"/a.png?x=1\""));
+    /// ```
+    pub fn from_json(json: &str) -> Result<Self, Error> {
+        let pairs = parse_string_map(json).map_err(Error::ManifestSyntax)?;
+        let mut manifest = Manifest::new();
+        for (key, version) in pairs {
+            manifest.insert(&key, &version)?;
+        }
+        Ok(manifest)
+    }
+
+    /// Reads a native manifest file. Files over [`Manifest::MAX_FILE_SIZE`] are refused
+    /// before they are read.
+    ///
+    /// ```no_run
+    /// let manifest = cachebust::Manifest::load("versions.json")?;
+    /// # Ok::<(), cachebust::Error>(())
+    /// ```
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, Error> {
+        let text = read_manifest_file(path.as_ref())?;
+        Self::from_json(&text)
+    }
+
+    /// Adds a version entry. A key naming an asset already present with another entry is an
+    /// error; use [`Manifest::extend`] to let one manifest override another.
+    ///
+    /// ```
+    /// let mut manifest = cachebust::Manifest::new();
+    /// manifest.insert("/img/a.png", "v2")?;
+    /// assert!(manifest.insert("/img/b.png", "v 2").is_err());
+    /// # Ok::<(), cachebust::Error>(())
+    /// ```
+    pub fn insert(&mut self, key: &str, version: &str) -> Result<(), Error> {
+        check_version(version).map_err(|reason| Error::InvalidVersion {
+            key: key.into(),
+            version: version.into(),
+            reason,
+        })?;
+        self.insert_entry(key, Entry::Version(version.into()), false)
+    }
+
+    /// Adds a rename entry: references to `key` get their path replaced by `target`, a
+    /// root-relative path (`/assets/app-4f2e1c.css`).
+    ///
+    /// ```
+    /// let mut manifest = cachebust::Manifest::new();
+    /// manifest.insert_rename("/css/app.css", "/css/app-4f2e1c.css")?;
+    /// assert!(manifest.insert_rename("/css/b.css", "b-1.css").is_err());
+    /// # Ok::<(), cachebust::Error>(())
+    /// ```
+    pub fn insert_rename(&mut self, key: &str, target: &str) -> Result<(), Error> {
+        let (kind, url) = key::parse_key(target).map_err(|reason| Error::InvalidKey {
+            key: key.into(),
+            reason: format!("rename target {target:?}: {reason}"),
+        })?;
+        if !matches!(kind, KeyKind::Path(_)) {
+            return Err(Error::InvalidKey {
+                key: key.into(),
+                reason: format!("rename target {target:?} must be a root-relative path"),
+            });
+        }
+        let KeyKind::Path(normalised) = kind else {
+            unreachable!()
+        };
+        self.insert_entry(key, Entry::Rename(url.path().to_owned()), false)?;
+        self.rename_targets.insert(normalised.into());
+        Ok(())
+    }
+
+    fn insert_entry(&mut self, key: &str, entry: Entry, overriding: bool) -> Result<(), Error> {
+        let (kind, _) = key::parse_key(key).map_err(|reason| Error::InvalidKey {
+            key: key.into(),
+            reason,
+        })?;
+        let (map, normalised) = match kind {
+            KeyKind::Path(path) => (&mut self.paths, path),
+            KeyKind::Url { key, host } => {
+                self.hosts.insert(host.into());
+                (&mut self.urls, key)
+            }
+        };
+        let stored = Stored {
+            entry,
+            key: key.into(),
+        };
+        match map.get(normalised.as_str()) {
+            Some(old) if !overriding && old.entry != stored.entry => Err(Error::ConflictingKeys {
+                first: old.key.to_string(),
+                second: key.into(),
+            }),
+            _ => {
+                map.insert(normalised.into(), stored);
+                Ok(())
+            }
+        }
+    }
+
+    /// Adds every entry of `other`; where both name the same asset, `other` wins (as later
+    /// `-m` files win on the command line).
+    ///
+    /// ```
+    /// let mut old = cachebust::Manifest::from_json(r#"{"/a.png": "v1", "/b.png": "v1"}"#)?;
+    /// old.extend(cachebust::Manifest::from_json(r#"{"/a.png": "v2"}"#)?);
+    /// assert_eq!(old.get("/a.png"), Some(&cachebust::Entry::Version("v2".into())));
+    /// assert_eq!(old.len(), 2);
+    /// # Ok::<(), cachebust::Error>(())
+    /// ```
+    pub fn extend(&mut self, other: Manifest) {
+        self.paths.extend(other.paths);
+        self.urls.extend(other.urls);
+        self.hosts.extend(other.hosts);
+        self.rename_targets.extend(other.rename_targets);
+    }
+
+    /// Looks up a key as a manifest key would be written (`/img/a.png`,
+    /// `https://host/a.png`), normalising it first. Rendering code usually wants
+    /// [`Buster::bust_url`](crate::Buster::bust_url) instead, which resolves references.
+    ///
+    /// ```
+    /// let m = cachebust::Manifest::from_json(r#"{"//CDN.example.com/a%20b.png": "v1"}"#)?;
+    /// assert!(m.get("https://cdn.example.com:443/a b.png").is_some());
+    /// # Ok::<(), cachebust::Error>(())
+    /// ```
+    pub fn get(&self, key: &str) -> Option<&Entry> {
+        match key::parse_key(key).ok()?.0 {
+            KeyKind::Path(path) => self.lookup_path(&path),
+            KeyKind::Url { key, .. } => self.lookup_url(&key),
+        }
+    }
+
+    /// The number of entries.
+    ///
+    /// ```
+    /// assert_eq!(cachebust::Manifest::from_json(r#"{"/a.png": "1"}"#)?.len(), 1);
+    /// # Ok::<(), cachebust::Error>(())
+    /// ```
+    pub fn len(&self) -> usize {
+        self.paths.len() + self.urls.len()
+    }
+
+    /// Whether the manifest has no entry.
+    ///
+    /// ```
+    /// assert!(cachebust::Manifest::from_json("{}")?.is_empty());
+    /// # Ok::<(), cachebust::Error>(())
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every entry with its key as written, in no particular order.
+    ///
+    /// ```
+    /// let m = cachebust::Manifest::from_json(r#"{"/a.png": "1"}"#)?;
+    /// let keys: Vec<&str> = m.iter().map(|(key, _)| key).collect();
+    /// assert_eq!(keys, ["/a.png"]);
+    /// # Ok::<(), cachebust::Error>(())
+    /// ```
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Entry)> {
+        self.paths
+            .values()
+            .chain(self.urls.values())
+            .map(|stored| (&*stored.key, &stored.entry))
+    }
+
+    pub(crate) fn lookup_path(&self, path: &str) -> Option<&Entry> {
+        self.paths.get(path).map(|stored| &stored.entry)
+    }
+
+    pub(crate) fn lookup_url(&self, key: &str) -> Option<&Entry> {
+        self.urls.get(key).map(|stored| &stored.entry)
+    }
+
+    pub(crate) fn has_host(&self, host: &str) -> bool {
+        self.hosts.contains(host)
+    }
+
+    pub(crate) fn is_rename_target(&self, path: &str) -> bool {
+        self.rename_targets.contains(path)
+    }
+}
+
+/// Reads a manifest file as UTF-8 text, refusing files over [`Manifest::MAX_FILE_SIZE`].
+pub(crate) fn read_manifest_file(path: &Path) -> Result<String, Error> {
+    let io = |source| Error::ManifestIo {
+        path: path.to_owned(),
+        source,
+    };
+    let size = std::fs::metadata(path).map_err(io)?.len();
+    if size > Manifest::MAX_FILE_SIZE {
+        return Err(Error::ManifestTooLarge {
+            path: path.to_owned(),
+            size,
+            limit: Manifest::MAX_FILE_SIZE,
+        });
+    }
+    std::fs::read_to_string(path).map_err(io)
+}
+
+/// Parses a flat JSON object of strings, in document order, refusing duplicate keys.
+pub(crate) fn parse_string_map(json: &str) -> Result<Vec<(String, String)>, serde_json::Error> {
+    struct PairsVisitor;
+    impl<'de> Visitor<'de> for PairsVisitor {
+        type Value = Vec<(String, String)>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a JSON object mapping each key to a version string")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut seen = HashSet::new();
+            let mut pairs = Vec::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let value: String = map.next_value()?;
+                if !seen.insert(key.clone()) {
+                    return Err(serde::de::Error::custom(format!("duplicate key {key:?}")));
+                }
+                pairs.push((key, value));
+            }
+            Ok(pairs)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(json);
+    let pairs = (&mut de).deserialize_map(PairsVisitor)?;
+    de.end()?;
+    Ok(pairs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicate_keys_are_an_error() {
+        let err = Manifest::from_json(r#"{"/a.png": "1", "/a.png": "2"}"#).unwrap_err();
+        assert!(
+            err.to_string().contains("duplicate key \"/a.png\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn keys_naming_one_asset_with_two_versions_conflict() {
+        let err = Manifest::from_json(r#"{"/a/../b.png": "1", "/b.png": "2"}"#).unwrap_err();
+        assert!(matches!(err, Error::ConflictingKeys { .. }), "{err}");
+        assert!(Manifest::from_json(r#"{"/a/../b.png": "1", "/b.png": "1"}"#).is_ok());
+    }
+
+    #[test]
+    fn versions_are_checked() {
+        for bad in [
+            "", "a b", "a\"b", "a<b", "a&b", "a,b", "a(b", "a\\b", "a/b", "a#b", "a%b", "a+b", "é",
+            "'",
+        ] {
+            let json = serde_json::json!({ "/a.png": bad }).to_string();
+            let err = Manifest::from_json(&json).unwrap_err();
+            assert!(
+                matches!(err, Error::InvalidVersion { .. }),
+                "{bad:?}: {err}"
+            );
+        }
+        let long = "a".repeat(65);
+        let json = serde_json::json!({ "/a.png": long }).to_string();
+        assert!(
+            Manifest::from_json(&json)
+                .unwrap_err()
+                .to_string()
+                .contains("65 characters")
+        );
+        let max = "a".repeat(64);
+        assert!(Manifest::from_json(&serde_json::json!({ "/a.png": max }).to_string()).is_ok());
+    }
+
+    #[test]
+    fn non_string_values_and_nesting_are_syntax_errors() {
+        for bad in [
+            r#"{"/a.png": 1}"#,
+            r#"{"/a.png": {"x": "y"}}"#,
+            "[]",
+            "{",
+            r#"{"a":"b"} x"#,
+        ] {
+            assert!(
+                matches!(Manifest::from_json(bad), Err(Error::ManifestSyntax(_))),
+                "{bad}"
+            );
+        }
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(Manifest::from_json(&deep).is_err());
+    }
+
+    #[test]
+    fn rename_targets_are_known() {
+        let mut m = Manifest::new();
+        m.insert_rename("/css/app.css", "/css/app-1.css").unwrap();
+        assert!(m.is_rename_target("/css/app-1.css"));
+        assert_eq!(
+            m.get("/css/app.css"),
+            Some(&Entry::Rename("/css/app-1.css".into()))
+        );
+    }
+}
