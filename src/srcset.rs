@@ -173,13 +173,15 @@ impl Descriptors {
                     d.height = Some(value.parse().ok().filter(|&h| h > 0)?);
                 }
                 "x" if is_float(value) => {
+                    // A negative density is ignored like an unknown descriptor.
+                    let density: f64 = value.parse().ok()?;
+                    if density < 0.0 {
+                        continue;
+                    }
                     if d.width.is_some() || d.density.is_some() || d.height.is_some() {
                         return None;
                     }
-                    let density: f64 = value.parse().ok()?;
-                    if density >= 0.0 {
-                        d.density = Some(density);
-                    }
+                    d.density = Some(density);
                 }
                 _ => {}
             }

@@ -6,7 +6,7 @@
 
 use crate::config::Shared;
 use crate::css;
-use crate::decoded::{Decoded, Edit, apply_edits, apply_edits_bytes};
+use crate::decoded::{Decoded, DecodedBuilder, Edit, apply_edits, apply_edits_bytes};
 use crate::html::attributes::ValueKind;
 use crate::html::decode_attribute;
 use crate::manifest::Entry;
@@ -146,20 +146,27 @@ impl Ctx<'_> {
         report: &mut Report,
         scratch: &mut String,
     ) -> Option<String> {
+        let edits = self.attribute_edits(kind, raw, report, scratch);
+        (!edits.is_empty()).then(|| apply_edits(raw, &edits))
+    }
+
+    /// The edits, in `raw`'s coordinates, that bust a raw HTML attribute value.
+    fn attribute_edits(
+        &self,
+        kind: ValueKind,
+        raw: &str,
+        report: &mut Report,
+        scratch: &mut String,
+    ) -> Vec<Edit> {
         let amp = if raw.contains("&amp;") { "&amp;" } else { "&" };
         let decoded = decode_attribute(raw);
-        let edits = self.bust_text(kind, &decoded.text, amp, report, scratch);
-        if edits.is_empty() {
-            return None;
-        }
-        let raw_edits: Vec<Edit> = edits
+        self.bust_text(kind, &decoded.text, amp, report, scratch)
             .into_iter()
             .map(|e| Edit {
                 range: decoded.raw_range(e.range),
                 text: e.text,
             })
-            .collect();
-        Some(apply_edits(raw, &raw_edits))
+            .collect()
     }
 
     /// Busts a raw attribute value given as bytes of the document's encoding; the new raw
@@ -173,18 +180,21 @@ impl Ctx<'_> {
         report: &mut Report,
         scratch: &mut String,
     ) -> Option<Vec<u8>> {
-        let decoded = decode_exactly(raw, encoding);
-        let Some(text) = decoded else {
-            let lossy = encoding.decode_without_bom_handling(raw).0;
-            self.skipping(SkipReason::Unparseable)
-                .bust_attribute(kind, &lossy, report, scratch);
-            return None;
-        };
-        let new = self.bust_attribute(kind, &text, report, scratch)?;
-        Some(match encoding == encoding_rs::UTF_8 || new.is_ascii() {
-            true => new.into_bytes(),
-            false => encoding.encode(&new).0.into_owned(),
-        })
+        match text_of(raw, encoding) {
+            ByteText::Mapped(text) => {
+                let edits = self.attribute_edits(kind, &text.text, report, scratch);
+                mapped_edits(raw, &text, edits)
+            }
+            ByteText::Reencoded(text) => {
+                let new = self.bust_attribute(kind, &text, report, scratch)?;
+                Some(encoding.encode(&new).0.into_owned())
+            }
+            ByteText::Undecodable(lossy) => {
+                self.skipping(SkipReason::Unparseable)
+                    .attribute_edits(kind, &lossy, report, scratch);
+                None
+            }
+        }
     }
 
     /// The same context, every reference skipped for `reason` (unless already skipped).
@@ -205,52 +215,95 @@ impl Ctx<'_> {
         scratch: &mut String,
         out: &mut Vec<u8>,
     ) {
-        if encoding == encoding_rs::UTF_8 || css_bytes.is_ascii() {
-            // ASCII bytes mean ASCII characters here: scan in place.
-            let edits = self.bust_css_tokens(css_bytes, "&", report, scratch);
-            apply_edits_bytes(css_bytes, &edits, out);
-            return;
-        }
-        // Multi-byte encodings can hide ASCII bytes inside characters: decode, rewrite, and
-        // encode back, keeping the original wherever that would not give the same bytes.
-        let Some(text) = decode_exactly(css_bytes, encoding) else {
-            let lossy = encoding.decode_without_bom_handling(css_bytes).0;
-            self.skipping(SkipReason::Unparseable).bust_css_tokens(
-                lossy.as_bytes(),
-                "&",
-                report,
-                scratch,
-            );
-            out.extend_from_slice(css_bytes);
-            return;
+        let new = match text_of(css_bytes, encoding) {
+            ByteText::Mapped(text) => {
+                let edits = self.bust_css_tokens(text.text.as_bytes(), "&", report, scratch);
+                mapped_edits(css_bytes, &text, edits)
+            }
+            ByteText::Reencoded(text) => {
+                let edits = self.bust_css_tokens(text.as_bytes(), "&", report, scratch);
+                (!edits.is_empty())
+                    .then(|| encoding.encode(&apply_edits(&text, &edits)).0.into_owned())
+            }
+            ByteText::Undecodable(lossy) => {
+                self.skipping(SkipReason::Unparseable).bust_css_tokens(
+                    lossy.as_bytes(),
+                    "&",
+                    report,
+                    scratch,
+                );
+                None
+            }
         };
-        let edits = self.bust_css_tokens(text.as_bytes(), "&", report, scratch);
-        if edits.is_empty() {
-            out.extend_from_slice(css_bytes);
-        } else {
-            let new_text = apply_edits(&text, &edits);
-            out.extend_from_slice(&encoding.encode(&new_text).0);
-        }
+        out.extend_from_slice(new.as_deref().unwrap_or(css_bytes));
     }
 }
 
-/// `bytes` decoded from `encoding`, if they decode without error and encode back to
-/// themselves (so that an edit of the text can be written back as bytes).
-fn decode_exactly<'a>(
-    bytes: &'a [u8],
-    encoding: &'static Encoding,
-) -> Option<std::borrow::Cow<'a, str>> {
-    if encoding == encoding_rs::UTF_8 || bytes.is_ascii() {
-        return std::str::from_utf8(bytes)
-            .ok()
-            .map(std::borrow::Cow::Borrowed);
+/// Text in the document's encoding, made editable.
+enum ByteText<'a> {
+    /// Decoded with a map back to the bytes: UTF-8 and single-byte encodings, where an ASCII
+    /// byte is always an ASCII character. Undecodable bytes stand in as U+0001, so a URL
+    /// holding one is unparseable.
+    Mapped(Decoded<'a>),
+    /// Multi-byte encodings, where a trail byte can look like ASCII: decoded text that
+    /// encodes back to the same bytes, to be edited and encoded again.
+    Reencoded(std::borrow::Cow<'a, str>),
+    /// Bytes that do not round-trip through a multi-byte encoding.
+    Undecodable(std::borrow::Cow<'a, str>),
+}
+
+fn text_of<'a>(bytes: &'a [u8], encoding: &'static Encoding) -> ByteText<'a> {
+    if bytes.is_ascii() {
+        let text = std::str::from_utf8(bytes).expect("ASCII");
+        return ByteText::Mapped(Decoded::identity(text));
+    }
+    if encoding == encoding_rs::UTF_8 {
+        return ByteText::Mapped(match std::str::from_utf8(bytes) {
+            Ok(text) => Decoded::identity(text),
+            Err(_) => {
+                let mut text = String::with_capacity(bytes.len());
+                for chunk in bytes.utf8_chunks() {
+                    text.push_str(chunk.valid());
+                    text.extend(std::iter::repeat_n('\u{1}', chunk.invalid().len()));
+                }
+                Decoded::same_length(text)
+            }
+        });
+    }
+    if encoding.is_single_byte() {
+        let mut out = DecodedBuilder::with_capacity(bytes.len() * 2);
+        for (at, &byte) in bytes.iter().enumerate() {
+            let (decoded, had_errors) =
+                encoding.decode_without_bom_handling(std::slice::from_ref(&byte));
+            out.push(if had_errors { "\u{1}" } else { &decoded }, at);
+        }
+        return ByteText::Mapped(out.finish(bytes.len()));
     }
     let (text, had_errors) = encoding.decode_without_bom_handling(bytes);
-    if had_errors {
+    if !had_errors {
+        let (back, _, unmappable) = encoding.encode(&text);
+        if !unmappable && *back == *bytes {
+            return ByteText::Reencoded(text);
+        }
+    }
+    ByteText::Undecodable(text)
+}
+
+/// `raw` with `edits` (in `text`'s coordinates) applied, or `None` when there are none.
+fn mapped_edits(raw: &[u8], text: &Decoded<'_>, edits: Vec<Edit>) -> Option<Vec<u8>> {
+    if edits.is_empty() {
         return None;
     }
-    let (back, _, unmappable) = encoding.encode(&text);
-    (!unmappable && *back == *bytes).then_some(text)
+    let raw_edits: Vec<Edit> = edits
+        .into_iter()
+        .map(|e| Edit {
+            range: text.raw_range(e.range),
+            text: e.text,
+        })
+        .collect();
+    let mut out = Vec::with_capacity(raw.len() + 16);
+    apply_edits_bytes(raw, &raw_edits, &mut out);
+    Some(out)
 }
 
 /// The result of busting one URL: the URL to write, and what happened.

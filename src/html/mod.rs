@@ -11,4 +11,15 @@ mod scout;
 mod sink;
 
 pub(crate) use charref::decode_attribute;
+
+/// Decodes the character references of a raw attribute value as a browser does
+/// (`&amp;` → `&`, `&#x2F;` → `/`; `&copy=` stays literal before `=`).
+///
+/// ```
+/// assert_eq!(cachebust::html::decode_attribute_value("a.jpg?w=1&amp;h=2"), "a.jpg?w=1&h=2");
+/// assert_eq!(cachebust::html::decode_attribute_value("?a=1&copy=2"), "?a=1&copy=2");
+/// ```
+pub fn decode_attribute_value(raw: &str) -> std::borrow::Cow<'_, str> {
+    decode_attribute(raw).text
+}
 pub use rewriter::Rewriter;
