@@ -176,3 +176,8 @@ pub use value::Busted;
 pub fn rewrite_str(html: &str, manifest: Manifest) -> Result<String, Error> {
     Ok(Builder::new(manifest).build()?.rewrite_str(html).0)
 }
+
+/// The README's examples, run as doc tests so that they stay true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
