@@ -17,7 +17,7 @@ use std::path::PathBuf;
 pub enum Error {
     /// The manifest is not the JSON shape expected (a flat object of strings).
     #[error("manifest is not valid: {0}")]
-    ManifestSyntax(#[source] serde_json::Error),
+    ManifestSyntax(serde_json::Error),
 
     /// A manifest key is not a root-relative path nor an absolute or scheme-relative URL.
     #[error("manifest key {key:?}: {reason}")]
@@ -49,13 +49,12 @@ pub enum Error {
     },
 
     /// A manifest file could not be read.
-    #[error("cannot read manifest {}: {source}", path.display())]
+    #[error("cannot read manifest {}: {error}", path.display())]
     ManifestIo {
         /// The file.
         path: PathBuf,
         /// Why.
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
 
     /// A manifest file is larger than [`Manifest::MAX_FILE_SIZE`](crate::Manifest::MAX_FILE_SIZE).

@@ -1,1 +1,27 @@
-fn main() {}
+//! The `cachebust` command: a thin shell over the library.
+//!
+//! Exit codes: 0 success, 1 findings of `--check` or `--strict`, 2 errors (a bad manifest or
+//! flag, an unreadable or unwritable file). A bad manifest or flag is reported before any
+//! file is touched; a bad file is reported at the end, after the others are done.
+
+mod args;
+mod files;
+mod manifests;
+mod rewrite;
+mod small;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    let result = match cli.command {
+        args::Command::Rewrite(args) => rewrite::run(args),
+        args::Command::Manifest(args) => small::manifest(args),
+        args::Command::Url(args) => small::url(args),
+    };
+    result.unwrap_or_else(|error| {
+        eprintln!("cachebust: error: {error:#}");
+        ExitCode::from(2)
+    })
+}

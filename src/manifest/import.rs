@@ -27,7 +27,7 @@
 //! # Ok::<(), cachebust::Error>(())
 //! ```
 
-use super::{Manifest, check_version, parse_string_map};
+use super::{Manifest, parse_string_map};
 use crate::error::Error;
 use serde_json::Value;
 use std::fmt;
@@ -130,10 +130,13 @@ impl Format {
         if !strings.is_empty() && strings.iter().all(|(_, v)| v.contains("?id=")) {
             return Ok(Format::Mix);
         }
+        // Rename maps name files relative to their output directory and map them to paths;
+        // native keys are URL paths or URLs and map to versions (checked on import, so that
+        // a bad version is reported as such rather than read as a rename).
         let native_key = |k: &str| k.starts_with('/') || k.starts_with("http");
         if strings
             .iter()
-            .all(|(k, v)| native_key(k) && check_version(v).is_ok())
+            .all(|(k, v)| native_key(k) && !v.contains('/'))
         {
             return Ok(Format::Native);
         }

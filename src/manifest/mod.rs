@@ -299,9 +299,9 @@ impl Manifest {
 
 /// Reads a manifest file as UTF-8 text, refusing files over [`Manifest::MAX_FILE_SIZE`].
 pub(crate) fn read_manifest_file(path: &Path) -> Result<String, Error> {
-    let io = |source| Error::ManifestIo {
+    let io = |error| Error::ManifestIo {
         path: path.to_owned(),
-        source,
+        error,
     };
     let size = std::fs::metadata(path).map_err(io)?.len();
     if size > Manifest::MAX_FILE_SIZE {

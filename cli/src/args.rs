@@ -1,0 +1,140 @@
+//! The command line, as clap reads it.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cachebust",
+    version,
+    about = "Version the asset URLs of HTML pages so that changed images get new URLs",
+    long_about = "Version the asset URLs of HTML pages (img, srcset, picture, icons, CSS url()...) \
+                  from a version manifest, so that when an image changes its URL changes and every \
+                  cache in front of it simply misses."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Rewrite HTML files in place (or into --out), or stdin to stdout with `-`.
+    Rewrite(RewriteArgs),
+    /// Hash the files under DIR into a native manifest.
+    Manifest(ManifestArgs),
+    /// Print each URL busted, one a line.
+    Url(UrlArgs),
+}
+
+/// Where versions come from.
+#[derive(Debug, Args, Clone)]
+pub struct ManifestSource {
+    /// Version manifest; repeatable, later files win; the format is detected.
+    #[arg(short = 'm', long = "manifest", value_name = "FILE")]
+    pub manifests: Vec<PathBuf>,
+    /// The manifests' format: native, rev (gulp-rev, webpack, grunt), mix, vite, propshaft,
+    /// django. Detected from each file when not given.
+    #[arg(long, value_name = "FMT")]
+    pub manifest_format: Option<String>,
+    /// The URL path (or URL) the manifest's files are served under, for tools whose keys are
+    /// not URL paths: Vite's `base`, Django's STATIC_URL, Propshaft's /assets.
+    #[arg(long, value_name = "PREFIX")]
+    pub manifest_prefix: Option<String>,
+    /// Build the manifest on the fly from the files under DIR (images).
+    #[arg(long, value_name = "DIR")]
+    pub hash: Option<PathBuf>,
+}
+
+/// The rewriting rules, shared by `rewrite` and `url`.
+#[derive(Debug, Args, Clone)]
+pub struct RuleArgs {
+    /// Another host that serves this site (repeatable).
+    #[arg(long = "host", value_name = "HOST")]
+    pub hosts: Vec<String>,
+    /// Query parameter name.
+    #[arg(long, value_name = "NAME", default_value = "vh")]
+    pub param: String,
+    /// Version for in-scope references that have no entry.
+    #[arg(long, value_name = "V")]
+    pub global_version: Option<String>,
+    /// A custom domain served by Cloudimage (repeatable).
+    #[arg(long, value_name = "HOST")]
+    pub cloudimage_domain: Vec<String>,
+    /// A custom domain served by Optimole (repeatable).
+    #[arg(long, value_name = "HOST")]
+    pub optimole_domain: Vec<String>,
+    /// The documents' encoding (a WHATWG label); sniffed when not given.
+    #[arg(long, value_name = "LABEL")]
+    pub encoding: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct RewriteArgs {
+    /// A directory (every .html/.htm below it), a file, or `-` for stdin to stdout.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub source: ManifestSource,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// The site's URL; a file's page URL is this joined with its path under the directory
+    /// given (a file given alone sits at the root).
+    #[arg(long, value_name = "URL", default_value = "http://localhost/")]
+    pub base_url: String,
+    /// Write the rewritten tree (HTML rewritten, other files copied) to DIR instead of in
+    /// place.
+    #[arg(short = 'o', long = "out", value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Write nothing; exit 1 if any file would change.
+    #[arg(long)]
+    pub check: bool,
+    /// Exit 1 if any in-scope reference has no entry.
+    #[arg(long)]
+    pub strict: bool,
+    /// The summary's format, on stderr.
+    #[arg(long, value_enum, value_name = "FMT", default_value = "human")]
+    pub report: ReportFormat,
+    /// Worker threads (default: all cores).
+    #[arg(short = 'j', long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// No progress bar and no summary (errors are still printed).
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ManifestArgs {
+    /// The directory whose files are hashed; keys are root-relative to it.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Write the manifest to FILE instead of stdout.
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Hash the files matching GLOB (relative to DIR; repeatable; default: images).
+    #[arg(long, value_name = "GLOB")]
+    pub include: Vec<String>,
+    /// Leave out the files matching GLOB (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct UrlArgs {
+    /// The URLs to bust.
+    #[arg(required = true, value_name = "URL")]
+    pub urls: Vec<String>,
+    #[command(flatten)]
+    pub source: ManifestSource,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// The URL of the page the URLs appear on (relative URLs resolve against it).
+    #[arg(long, value_name = "URL")]
+    pub page_url: Option<String>,
+}

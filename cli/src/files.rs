@@ -1,0 +1,123 @@
+//! Files: which pages a run touches, and writing them atomically.
+
+use anyhow::{Context, Result};
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use walkdir::WalkDir;
+
+/// Temporary files are named with this prefix, so that a run can remove those a killed run
+/// left behind.
+pub const TEMP_PREFIX: &str = ".cachebust-tmp-";
+
+/// One HTML page to rewrite.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub path: PathBuf,
+    /// Its path under the directory given (for the page URL and for `--out`).
+    pub relative: PathBuf,
+}
+
+/// What a walk found.
+#[derive(Debug, Default)]
+pub struct Found {
+    pub pages: Vec<Page>,
+    /// Files that are not pages, for `--out` to copy.
+    pub others: Vec<Page>,
+    /// Problems met on the way (a symlink out of the tree, an unreadable directory).
+    pub problems: Vec<String>,
+}
+
+pub fn is_html(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"))
+}
+
+/// The pages under `root` (a directory) or `root` itself (a file). Symlinks are not
+/// followed; one pointing out of the tree is reported.
+pub fn find(root: &Path, found: &mut Found) {
+    if !root.is_dir() {
+        let name = root.file_name().map(PathBuf::from).unwrap_or_default();
+        found.pages.push(Page {
+            path: root.to_owned(),
+            relative: name,
+        });
+        return;
+    }
+    let canonical_root = fs::canonicalize(root).unwrap_or_else(|_| root.to_owned());
+    for entry in WalkDir::new(root).follow_links(false).sort_by_file_name() {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(error) => {
+                found.problems.push(format!("{error}"));
+                continue;
+            }
+        };
+        let relative = entry
+            .path()
+            .strip_prefix(root)
+            .expect("below the root")
+            .to_owned();
+        let name = entry.file_name().to_string_lossy();
+        if name.starts_with(TEMP_PREFIX) {
+            // Left by a run that was killed: never a page, and safe to remove.
+            let _ = fs::remove_file(entry.path());
+            continue;
+        }
+        if entry.path_is_symlink() {
+            match fs::canonicalize(entry.path()) {
+                Ok(target) if target.starts_with(&canonical_root) => {}
+                Ok(target) => found.problems.push(format!(
+                    "{}: a symlink out of the tree (to {}), not followed",
+                    entry.path().display(),
+                    target.display()
+                )),
+                Err(error) => found.problems.push(format!(
+                    "{}: a broken symlink: {error}",
+                    entry.path().display()
+                )),
+            }
+            continue;
+        }
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let page = Page {
+            path: entry.path().to_owned(),
+            relative,
+        };
+        if is_html(&page.path) {
+            found.pages.push(page);
+        } else {
+            found.others.push(page);
+        }
+    }
+}
+
+/// Replaces `path` with `bytes` atomically: a temporary file in the same directory, synced,
+/// given the permissions of the file it replaces, then renamed over it.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut temp = tempfile::Builder::new()
+        .prefix(TEMP_PREFIX)
+        .tempfile_in(dir)
+        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+    temp.write_all(bytes)
+        .with_context(|| format!("writing {}", path.display()))?;
+    if let Ok(metadata) = fs::metadata(path) {
+        temp.as_file()
+            .set_permissions(metadata.permissions())
+            .with_context(|| format!("keeping the permissions of {}", path.display()))?;
+    }
+    temp.as_file()
+        .sync_all()
+        .with_context(|| format!("syncing {}", path.display()))?;
+    temp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("replacing {}", path.display()))?;
+    Ok(())
+}

@@ -1,0 +1,141 @@
+//! Loading manifests (any supported format) and hashing a directory into one.
+
+use crate::args::{ManifestSource, RuleArgs};
+use anyhow::{Context, Result, bail};
+use cachebust::manifest::import::{Format, import};
+use cachebust::{Builder, Manifest};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use std::collections::BTreeMap;
+use std::path::Path;
+use walkdir::WalkDir;
+
+/// The images `manifest` and `--hash` version when no `--include` is given.
+pub const DEFAULT_INCLUDE: &[&str] = &[
+    "**/*.{png,jpg,jpeg,gif,webp,avif,svg,ico,bmp,tif,tiff,apng,jxl}",
+    "**/*.{PNG,JPG,JPEG,GIF,WEBP,AVIF,SVG,ICO,BMP,TIF,TIFF,APNG,JXL}",
+];
+
+/// Hex characters of the blake3 hash kept as a version.
+const VERSION_LEN: usize = 10;
+
+/// Loads every `-m` file and the `--hash` directory into one manifest, later sources winning.
+pub fn load(source: &ManifestSource) -> Result<Manifest> {
+    if source.manifests.is_empty() && source.hash.is_none() {
+        bail!("no manifest: give -m FILE (repeatable) or --hash DIR");
+    }
+    let format = source
+        .manifest_format
+        .as_deref()
+        .map(str::parse::<Format>)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let mut manifest = Manifest::new();
+    if let Some(dir) = &source.hash {
+        let hashed = hash_dir(dir, &[], &[])?;
+        let json = serde_json::to_string(&hashed)?;
+        manifest.extend(
+            Manifest::from_json(&json).with_context(|| format!("hashing {}", dir.display()))?,
+        );
+    }
+    for path in &source.manifests {
+        manifest.extend(load_one(path, format, source.manifest_prefix.as_deref())?);
+    }
+    Ok(manifest)
+}
+
+fn load_one(path: &Path, format: Option<Format>, prefix: Option<&str>) -> Result<Manifest> {
+    let context = || format!("manifest {}", path.display());
+    let size = std::fs::metadata(path).with_context(context)?.len();
+    if size > Manifest::MAX_FILE_SIZE {
+        bail!(
+            "manifest {}: {size} bytes is more than the {} a manifest may have",
+            path.display(),
+            Manifest::MAX_FILE_SIZE
+        );
+    }
+    let json = std::fs::read_to_string(path).with_context(context)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let format = match format {
+        Some(format) => format,
+        None => Format::detect(&name, &json).with_context(context)?,
+    };
+    import(format, &json, prefix).with_context(|| format!("{} ({format} format)", context()))
+}
+
+/// Applies the rule flags to a builder.
+pub fn rules(mut builder: Builder, rules: &RuleArgs) -> Builder {
+    for host in &rules.hosts {
+        builder = builder.with_site_host(host);
+    }
+    builder = builder.with_param(&rules.param);
+    if let Some(version) = &rules.global_version {
+        builder = builder.with_global_version(version);
+    }
+    for domain in &rules.cloudimage_domain {
+        builder = builder.with_cloudimage_domain(domain);
+    }
+    for domain in &rules.optimole_domain {
+        builder = builder.with_optimole_domain(domain);
+    }
+    if let Some(label) = &rules.encoding {
+        builder = builder.with_encoding(label);
+    }
+    builder
+}
+
+fn globs(patterns: &[String], what: &str) -> Result<GlobSet> {
+    let mut set = GlobSetBuilder::new();
+    for pattern in patterns {
+        set.add(Glob::new(pattern).with_context(|| format!("{what} pattern {pattern:?}"))?);
+    }
+    Ok(set.build()?)
+}
+
+/// Hashes the files under `dir` matching `include` (default: images) and not `exclude`:
+/// root-relative keys, short blake3 versions, sorted.
+pub fn hash_dir(
+    dir: &Path,
+    include: &[String],
+    exclude: &[String],
+) -> Result<BTreeMap<String, String>> {
+    let default: Vec<String> = DEFAULT_INCLUDE.iter().map(|s| s.to_string()).collect();
+    let include = globs(
+        if include.is_empty() {
+            &default
+        } else {
+            include
+        },
+        "--include",
+    )?;
+    let exclude = globs(exclude, "--exclude")?;
+    if !dir.is_dir() {
+        bail!("{} is not a directory", dir.display());
+    }
+    let mut entries = BTreeMap::new();
+    for entry in WalkDir::new(dir).follow_links(false).sort_by_file_name() {
+        let entry = entry.with_context(|| format!("walking {}", dir.display()))?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let relative = entry.path().strip_prefix(dir).expect("below the root");
+        let Some(relative) = relative.to_str() else {
+            eprintln!(
+                "cachebust: skipping {}: the name is not UTF-8",
+                entry.path().display()
+            );
+            continue;
+        };
+        let relative = relative.replace(std::path::MAIN_SEPARATOR, "/");
+        if !include.is_match(&relative) || exclude.is_match(&relative) {
+            continue;
+        }
+        let bytes = std::fs::read(entry.path())
+            .with_context(|| format!("reading {}", entry.path().display()))?;
+        let hash = blake3::hash(&bytes).to_hex();
+        entries.insert(format!("/{relative}"), hash[..VERSION_LEN].to_owned());
+    }
+    Ok(entries)
+}

@@ -1,0 +1,316 @@
+//! `cachebust rewrite`: every page of a site, in parallel, written atomically.
+
+use crate::args::{ReportFormat, RewriteArgs};
+use crate::files::{self, Found, Page};
+use crate::manifests;
+use anyhow::{Context, Result, bail};
+use cachebust::{Builder, Buster, Report, SkipReason};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use url::Url;
+
+/// Where rewritten pages go.
+enum Mode<'a> {
+    InPlace,
+    Out(&'a Path),
+    Check,
+}
+
+/// What happened to one file.
+struct FileResult {
+    path: PathBuf,
+    changed: bool,
+    report: Report,
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Summary<'a> {
+    files: usize,
+    changed: usize,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    would_change: Vec<String>,
+    errors: Vec<String>,
+    warnings: Vec<String>,
+    #[serde(flatten)]
+    report: &'a Report,
+}
+
+pub fn run(args: RewriteArgs) -> Result<ExitCode> {
+    // Everything that can be wrong with the flags or the manifest is found before any file
+    // is touched.
+    let manifest = manifests::load(&args.source)?;
+    let base = site_url(&args.base_url)?;
+    let buster = manifests::rules(
+        Builder::new(manifest).with_page_url(base.as_str()),
+        &args.rules,
+    )
+    .build()?;
+    if args.check && args.out.is_some() {
+        bail!("--check writes nothing; it cannot be used with --out");
+    }
+    if args.paths.iter().any(|p| p.as_os_str() == "-") {
+        if args.paths.len() > 1 {
+            bail!("`-` (stdin to stdout) cannot be mixed with other paths");
+        }
+        return stdin_to_stdout(&buster, &args);
+    }
+    for path in &args.paths {
+        std::fs::metadata(path).with_context(|| format!("{}", path.display()))?;
+    }
+    if args.jobs == Some(0) {
+        bail!("--jobs must be at least 1");
+    }
+    let mode = match (&args.out, args.check) {
+        (Some(out), _) => Mode::Out(out),
+        (None, true) => Mode::Check,
+        (None, false) => Mode::InPlace,
+    };
+
+    let mut found = Found::default();
+    for path in &args.paths {
+        files::find(path, &mut found);
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.jobs.unwrap_or(0))
+        .build()
+        .context("starting the worker threads")?;
+    let progress = if args.quiet || !std::io::stderr().is_terminal() {
+        ProgressBar::hidden()
+    } else {
+        let bar = ProgressBar::with_draw_target(
+            Some(found.pages.len() as u64),
+            ProgressDrawTarget::stderr(),
+        );
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} pages {msg}")
+                .expect("static template"),
+        );
+        bar
+    };
+    let results: Vec<FileResult> = pool.install(|| {
+        found
+            .pages
+            .par_iter()
+            .map(|page| {
+                let result = process(&buster, &base, page, &mode);
+                progress.inc(1);
+                result
+            })
+            .collect()
+    });
+    progress.finish_and_clear();
+
+    let mut errors: Vec<String> = found.problems.clone();
+    if let Mode::Out(out) = mode {
+        for other in &found.others {
+            if let Err(error) = copy_if_changed(&other.path, &out.join(&other.relative)) {
+                errors.push(format!("{error:#}"));
+            }
+        }
+    }
+    summarize(&args, &results, errors)
+}
+
+/// The site URL, as a directory.
+fn site_url(base: &str) -> Result<Url> {
+    let mut url = Url::parse(base).with_context(|| format!("--base-url {base:?}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        bail!("--base-url {base:?} is not an http or https URL");
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
+/// The page URL of a file at `relative` under the site root.
+fn page_url(base: &Url, relative: &Path) -> Url {
+    let mut url = base.clone();
+    if let Ok(mut segments) = url.path_segments_mut() {
+        segments.pop_if_empty();
+        for component in relative.components() {
+            segments.push(&component.as_os_str().to_string_lossy());
+        }
+    }
+    url
+}
+
+fn process(buster: &Buster, base: &Url, page: &Page, mode: &Mode<'_>) -> FileResult {
+    let mut result = FileResult {
+        path: page.path.clone(),
+        changed: false,
+        report: Report::default(),
+        error: None,
+    };
+    if let Err(error) = try_process(buster, base, page, mode, &mut result) {
+        result.error = Some(format!("{error:#}"));
+    }
+    result
+}
+
+fn try_process(
+    buster: &Buster,
+    base: &Url,
+    page: &Page,
+    mode: &Mode<'_>,
+    result: &mut FileResult,
+) -> Result<()> {
+    let input =
+        std::fs::read(&page.path).with_context(|| format!("reading {}", page.path.display()))?;
+    let page_buster = buster.for_page(page_url(base, &page.relative).as_str())?;
+    let (output, report) = page_buster.rewrite_bytes(&input);
+    result.report = report;
+    result.changed = output != input;
+    match mode {
+        Mode::Check => {}
+        Mode::InPlace if result.changed => {
+            let metadata = std::fs::metadata(&page.path)?;
+            if metadata.permissions().readonly() {
+                bail!(
+                    "{}: the file is read-only; left as it was",
+                    page.path.display()
+                );
+            }
+            files::write_atomic(&page.path, &output)?;
+        }
+        Mode::InPlace => {}
+        Mode::Out(out) => write_if_changed(&out.join(&page.relative), &output)?,
+    }
+    Ok(())
+}
+
+fn write_if_changed(target: &Path, bytes: &[u8]) -> Result<()> {
+    if std::fs::read(target).is_ok_and(|existing| existing == bytes) {
+        return Ok(());
+    }
+    if let Some(dir) = target.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    files::write_atomic(target, bytes)
+}
+
+fn copy_if_changed(from: &Path, to: &Path) -> Result<()> {
+    let bytes = std::fs::read(from).with_context(|| format!("reading {}", from.display()))?;
+    write_if_changed(to, &bytes)
+}
+
+fn stdin_to_stdout(buster: &Buster, args: &RewriteArgs) -> Result<ExitCode> {
+    let mut input = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut input)
+        .context("reading stdin")?;
+    let (output, report) = buster.rewrite_bytes(&input);
+    let changed = output != input;
+    if !args.check {
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(&output).context("writing stdout")?;
+        stdout.flush().context("writing stdout")?;
+    }
+    let result = FileResult {
+        path: PathBuf::from("-"),
+        changed,
+        report,
+        error: None,
+    };
+    summarize(args, &[result], Vec::new())
+}
+
+fn summarize(
+    args: &RewriteArgs,
+    results: &[FileResult],
+    mut errors: Vec<String>,
+) -> Result<ExitCode> {
+    let mut total = Report::default();
+    let mut warnings = Vec::new();
+    let mut would_change = Vec::new();
+    for result in results {
+        total.merge(&result.report);
+        for warning in &result.report.warnings {
+            warnings.push(format!("{}: {warning}", result.path.display()));
+        }
+        if let Some(why) = &result.report.bail_out {
+            warnings.push(format!("{}: {why}", result.path.display()));
+        }
+        if let Some(error) = &result.error {
+            errors.push(error.clone());
+        } else if result.changed && args.check && result.path.as_os_str() != "-" {
+            would_change.push(result.path.display().to_string());
+        }
+    }
+    total.warnings.clear();
+    let changed = results
+        .iter()
+        .filter(|r| r.changed && r.error.is_none())
+        .count();
+    for path in &would_change {
+        println!("{path}");
+    }
+    match args.report {
+        ReportFormat::Json => {
+            let summary = Summary {
+                files: results.len(),
+                changed,
+                would_change: would_change.clone(),
+                errors: errors.clone(),
+                warnings: warnings.clone(),
+                report: &total,
+            };
+            eprintln!("{}", serde_json::to_string_pretty(&summary)?);
+        }
+        ReportFormat::Human => {
+            for line in errors
+                .iter()
+                .map(|e| format!("error: {e}"))
+                .chain(warnings.iter().map(|w| format!("warning: {w}")))
+            {
+                eprintln!("cachebust: {line}");
+            }
+            if !args.quiet {
+                eprintln!("{}", human(results.len(), changed, args.check, &total));
+            }
+        }
+    }
+    Ok(if !errors.is_empty() {
+        ExitCode::from(2)
+    } else if (args.check && results.iter().any(|r| r.changed))
+        || (args.strict && total.missing > 0)
+    {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn human(files: usize, changed: usize, check: bool, report: &Report) -> String {
+    let verb = if check { "would change" } else { "changed" };
+    let mut out = format!(
+        "{files} file{}, {changed} {verb}; references: {} rewritten, {} current, {} missing, {} skipped",
+        if files == 1 { "" } else { "s" },
+        report.rewritten,
+        report.current,
+        report.missing,
+        report.skipped.total()
+    );
+    let reasons: Vec<String> = SkipReason::ALL
+        .iter()
+        .filter(|&&r| report.skipped.get(r) > 0)
+        .map(|&r| format!("{r} {}", report.skipped.get(r)))
+        .collect();
+    if !reasons.is_empty() {
+        out.push_str(&format!(" ({})", reasons.join(", ")));
+    }
+    if !report.missing_examples.is_empty() {
+        out.push_str("\nmissing: ");
+        out.push_str(&report.missing_examples.join(", "));
+        if report.missing > report.missing_examples.len() as u64 {
+            out.push_str(", ...");
+        }
+    }
+    out
+}

@@ -1,0 +1,42 @@
+//! The small commands: `manifest` and `url`.
+
+use crate::args::{ManifestArgs, UrlArgs};
+use crate::{files, manifests};
+use anyhow::Result;
+use cachebust::{Builder, Outcome};
+use std::io::Write;
+use std::process::ExitCode;
+
+/// `cachebust manifest DIR`: hash the files under DIR into a native manifest.
+pub fn manifest(args: ManifestArgs) -> Result<ExitCode> {
+    let entries = manifests::hash_dir(&args.dir, &args.include, &args.exclude)?;
+    let json = serde_json::to_string_pretty(&entries)? + "\n";
+    match &args.out {
+        Some(path) => files::write_atomic(path, json.as_bytes())?,
+        None => std::io::stdout().lock().write_all(json.as_bytes())?,
+    }
+    eprintln!("cachebust: {} files hashed", entries.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cachebust url URL... -m FILE`: print each URL busted, one a line.
+pub fn url(args: UrlArgs) -> Result<ExitCode> {
+    let manifest = manifests::load(&args.source)?;
+    let mut builder = manifests::rules(Builder::new(manifest), &args.rules);
+    if let Some(page) = &args.page_url {
+        builder = builder.with_page_url(page);
+    }
+    let buster = builder.build()?;
+    let mut stdout = std::io::stdout().lock();
+    for url in &args.urls {
+        let busted = buster.bust_url(url);
+        writeln!(stdout, "{}", busted.url)?;
+        match busted.outcome {
+            Outcome::Rewritten | Outcome::Current => {}
+            Outcome::Missing => eprintln!("cachebust: {url}: no entry in the manifest"),
+            Outcome::Skipped(reason) => eprintln!("cachebust: {url}: left alone ({reason})"),
+            _ => {}
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

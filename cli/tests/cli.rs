@@ -1,0 +1,559 @@
+//! The `cachebust` binary, run on real files.
+
+use assert_cmd::Command;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use tempfile::TempDir;
+
+fn cachebust() -> Command {
+    Command::cargo_bin("cachebust").unwrap()
+}
+
+fn example_site() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/site")
+}
+
+/// A copy of the example site in a temporary directory.
+fn site_copy() -> (TempDir, PathBuf) {
+    let dir = TempDir::new().unwrap();
+    let site = dir.path().join("site");
+    copy_dir(&example_site(), &site);
+    (dir, site)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn read(path: impl AsRef<Path>) -> String {
+    fs::read_to_string(path).unwrap()
+}
+
+fn write(path: impl AsRef<Path>, text: &str) {
+    let path = path.as_ref();
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, text).unwrap();
+}
+
+fn stderr_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn rewrites_in_place_then_converges() {
+    let (_tmp, site) = site_copy();
+    let out = cachebust()
+        .args(["rewrite", "--hash"])
+        .arg(&site)
+        .arg(&site)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let index = read(site.join("index.html"));
+    assert!(
+        index.contains(r#"<img class="hero" src="img/hero.png?vh="#),
+        "{index}"
+    );
+    assert!(index.contains(r#"<a href="blog/">blog</a>"#));
+    assert!(
+        stderr_of(&out).contains("3 files, 3 changed"),
+        "{}",
+        stderr_of(&out)
+    );
+
+    let mtime = fs::metadata(site.join("index.html"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let again = cachebust()
+        .args(["rewrite", "--hash"])
+        .arg(&site)
+        .arg(&site)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(0));
+    assert!(
+        stderr_of(&again).contains("3 files, 0 changed"),
+        "{}",
+        stderr_of(&again)
+    );
+    assert_eq!(read(site.join("index.html")), index);
+    assert_eq!(
+        fs::metadata(site.join("index.html"))
+            .unwrap()
+            .modified()
+            .unwrap(),
+        mtime,
+        "an unchanged file is not rewritten"
+    );
+    cachebust()
+        .args(["rewrite", "--check", "--hash"])
+        .arg(&site)
+        .arg(&site)
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn check_reports_and_writes_nothing() {
+    let (_tmp, site) = site_copy();
+    let before = read(site.join("index.html"));
+    let out = cachebust()
+        .args(["rewrite", "--check", "--hash"])
+        .arg(&site)
+        .arg(&site)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let listed = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(listed.lines().count(), 3, "{listed}");
+    assert!(listed.contains("index.html"));
+    assert_eq!(read(site.join("index.html")), before);
+}
+
+#[test]
+fn a_bad_manifest_exits_2_before_anything_is_touched() {
+    let (tmp, site) = site_copy();
+    let before = read(site.join("index.html"));
+    let manifest = tmp.path().join("bad.json");
+    write(&manifest, r#"{"/img/hero.png": "v 1"}"#);
+    let out = cachebust()
+        .args(["rewrite", "-m"])
+        .arg(&manifest)
+        .arg(&site)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("/img/hero.png") && err.contains("' '"),
+        "{err}"
+    );
+    assert_eq!(read(site.join("index.html")), before);
+
+    write(&manifest, r#"{"/a.png": "1""#);
+    let out = cachebust()
+        .args(["rewrite", "-m"])
+        .arg(&manifest)
+        .arg(&site)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("line 1"), "{}", stderr_of(&out));
+    cachebust()
+        .args(["rewrite", "-m", "/no/such/manifest.json"])
+        .arg(&site)
+        .assert()
+        .code(2);
+    cachebust()
+        .args(["rewrite", "--base-url", "ftp://x/", "--hash"])
+        .arg(&site)
+        .arg(&site)
+        .assert()
+        .code(2);
+    cachebust()
+        .args(["rewrite", "--global-version", "a/b", "--hash"])
+        .arg(&site)
+        .arg(&site)
+        .assert()
+        .code(2);
+    cachebust()
+        .args(["rewrite", "--hash"])
+        .arg(&site)
+        .arg(tmp.path().join("missing-dir"))
+        .assert()
+        .code(2);
+    assert_eq!(read(site.join("index.html")), before);
+}
+
+#[test]
+fn permissions_are_kept_and_read_only_files_reported() {
+    let (_tmp, site) = site_copy();
+    let index = site.join("index.html");
+    fs::set_permissions(&index, fs::Permissions::from_mode(0o640)).unwrap();
+    let locked = site.join("blog/index.html");
+    let locked_before = read(&locked);
+    fs::set_permissions(&locked, fs::Permissions::from_mode(0o444)).unwrap();
+    let out = cachebust()
+        .args(["rewrite", "--hash"])
+        .arg(&site)
+        .arg(&site)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a read-only file is an error at the end"
+    );
+    assert!(stderr_of(&out).contains("read-only"), "{}", stderr_of(&out));
+    assert_eq!(read(&locked), locked_before);
+    assert!(read(&index).contains("?vh="), "the other files are done");
+    assert!(read(site.join("blog/2026/hello.html")).contains("?vh="));
+    assert_eq!(
+        fs::metadata(&index).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
+}
+
+#[test]
+fn out_writes_a_whole_tree_and_leaves_the_source() {
+    let (tmp, site) = site_copy();
+    let target = tmp.path().join("public");
+    cachebust()
+        .args(["rewrite", "--hash"])
+        .arg(&site)
+        .arg(&site)
+        .arg("--out")
+        .arg(&target)
+        .assert()
+        .code(0);
+    assert!(!read(site.join("index.html")).contains("?vh="));
+    assert!(read(target.join("index.html")).contains("?vh="));
+    assert!(read(target.join("blog/2026/hello.html")).contains("photo.png?vh="));
+    assert_eq!(
+        fs::read(target.join("img/hero.png")).unwrap(),
+        fs::read(site.join("img/hero.png")).unwrap()
+    );
+    cachebust()
+        .args(["rewrite", "--check", "--hash"])
+        .arg(&site)
+        .arg(&site)
+        .arg("--out")
+        .arg(&target)
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn stdin_to_stdout() {
+    let (tmp, _) = site_copy();
+    let manifest = tmp.path().join("v.json");
+    write(&manifest, r#"{"/img/a.png": "v1"}"#);
+    cachebust()
+        .args([
+            "rewrite",
+            "-",
+            "--base-url",
+            "https://example.com/blog/",
+            "-m",
+        ])
+        .arg(&manifest)
+        .write_stdin(r#"<img src="../img/a.png"><a href="/img/a.png">x</a>"#)
+        .assert()
+        .code(0)
+        .stdout(r#"<img src="../img/a.png?vh=v1"><a href="/img/a.png">x</a>"#);
+    cachebust()
+        .args(["rewrite", "-", "--check", "-m"])
+        .arg(&manifest)
+        .write_stdin("<img src=/img/a.png>")
+        .assert()
+        .code(1)
+        .stdout("");
+}
+
+#[test]
+fn strict_json_report_param_host_and_global_version() {
+    let (tmp, site) = site_copy();
+    let manifest = tmp.path().join("v.json");
+    write(&manifest, r#"{"/img/hero.png": "h1"}"#);
+    let out = cachebust()
+        .args(["rewrite", "--strict", "--check", "--report", "json", "-m"])
+        .arg(&manifest)
+        .arg(&site)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(json["files"], 3);
+    assert!(json["missing"].as_u64().unwrap() > 0);
+    assert!(json["skipped"]["foreign"].as_u64().unwrap() >= 1);
+
+    let page = tmp.path().join("p/index.html");
+    write(
+        &page,
+        r#"<img src="https://static.example.com/img/hero.png"><img src="/img/other.png">"#,
+    );
+    cachebust()
+        .args([
+            "rewrite",
+            "--strict",
+            "--base-url",
+            "https://example.com/",
+            "--host",
+            "static.example.com",
+            "--param",
+            "v",
+            "--global-version",
+            "g7",
+            "-m",
+        ])
+        .arg(&manifest)
+        .arg(page.parent().unwrap())
+        .assert()
+        .code(0);
+    assert_eq!(
+        read(&page),
+        r#"<img src="https://static.example.com/img/hero.png?v=h1"><img src="/img/other.png?v=g7">"#
+    );
+}
+
+#[test]
+fn jobs_do_not_change_the_output() {
+    let (_tmp, one) = site_copy();
+    let (_tmp2, two) = site_copy();
+    cachebust()
+        .args(["rewrite", "-j", "1", "--hash"])
+        .arg(&one)
+        .arg(&one)
+        .assert()
+        .code(0);
+    cachebust()
+        .args(["rewrite", "-j", "2", "--hash"])
+        .arg(&two)
+        .arg(&two)
+        .assert()
+        .code(0);
+    for page in ["index.html", "blog/index.html", "blog/2026/hello.html"] {
+        assert_eq!(read(one.join(page)), read(two.join(page)));
+    }
+    cachebust()
+        .args(["rewrite", "-j", "0", "--hash"])
+        .arg(&one)
+        .arg(&one)
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn manifest_command_hashes_images() {
+    let (tmp, site) = site_copy();
+    let out = cachebust().arg("manifest").arg(&site).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let json: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json.contains_key("/img/hero.png") && json.contains_key("/blog/2026/photo.png"));
+    assert!(!json.contains_key("/css/site.css") && !json.contains_key("/index.html"));
+    let version = json["/img/hero.png"].as_str().unwrap();
+    assert_eq!(
+        version,
+        &blake3::hash(&fs::read(site.join("img/hero.png")).unwrap()).to_hex()[..10]
+    );
+
+    let file = tmp.path().join("m.json");
+    cachebust()
+        .arg("manifest")
+        .arg(&site)
+        .args([
+            "--include",
+            "**/*.css",
+            "--include",
+            "**/*.png",
+            "--exclude",
+            "blog/**",
+            "-o",
+        ])
+        .arg(&file)
+        .assert()
+        .code(0);
+    let json: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&read(&file)).unwrap();
+    assert!(json.contains_key("/css/site.css") && json.contains_key("/img/hero.png"));
+    assert!(!json.contains_key("/blog/2026/photo.png") && !json.contains_key("/img/logo.svg"));
+    cachebust()
+        .arg("manifest")
+        .arg(tmp.path().join("nope"))
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn url_command() {
+    let (tmp, _) = site_copy();
+    let manifest = tmp.path().join("v.json");
+    write(
+        &manifest,
+        r#"{"/img/a.png": "v1", "https://sample.li/flat.jpg": "3f9a"}"#,
+    );
+    cachebust()
+        .args(["url", "/img/a.png?w=5", "../img/a.png", "https://doc.cloudimg.io/sample.li/flat.jpg?w=500", "data:,x", "--page-url", "https://e.com/blog/post.html", "-m"])
+        .arg(&manifest)
+        .assert()
+        .code(0)
+        .stdout("/img/a.png?w=5&vh=v1\n../img/a.png?vh=v1\nhttps://doc.cloudimg.io/sample.li/flat.jpg?w=500&vh=3f9a\ndata:,x\n");
+}
+
+#[test]
+fn importers_on_real_shaped_samples() {
+    let tmp = TempDir::new().unwrap();
+    let samples: &[(&str, &str, &[&str], &str, &str)] = &[
+        (
+            "rev-manifest.json",
+            r#"{"css/app.css": "css/app-d41d8cd98f.css"}"#,
+            &[],
+            r#"<link rel="stylesheet" href="/css/app.css">"#,
+            r#"<link rel="stylesheet" href="/css/app-d41d8cd98f.css">"#,
+        ),
+        (
+            "assets-manifest.json",
+            r#"{"main.js": "main.3f2a1b.js"}"#,
+            &["--manifest-prefix", "/static/"],
+            r#"<script src="/static/main.js"></script>"#,
+            r#"<script src="/static/main.3f2a1b.js"></script>"#,
+        ),
+        (
+            "mix-manifest.json",
+            r#"{"/js/app.js": "/js/app.js?id=6a1b2c3d"}"#,
+            &[],
+            r#"<script src="/js/app.js"></script>"#,
+            r#"<script src="/js/app.js?vh=6a1b2c3d"></script>"#,
+        ),
+        (
+            "manifest.json",
+            r#"{"src/logo.png": {"file": "assets/logo-BfQ2.png", "src": "src/logo.png"}, "index.html": {"file": "assets/index-1.js", "isEntry": true}}"#,
+            &[],
+            r#"<img src="/src/logo.png">"#,
+            r#"<img src="/assets/logo-BfQ2.png">"#,
+        ),
+        (
+            ".manifest.json",
+            r#"{"application.css": {"digested_path": "application-6c89a7b8.css", "integrity": "sha384-x"}}"#,
+            &[],
+            r#"<link rel="stylesheet" href="/assets/application.css">"#,
+            r#"<link rel="stylesheet" href="/assets/application-6c89a7b8.css">"#,
+        ),
+        (
+            "staticfiles.json",
+            r#"{"paths": {"css/base.css": "css/base.5af66c1b1797.css"}, "version": "1.1", "hash": "x"}"#,
+            &[],
+            r#"<link rel="stylesheet" href="/static/css/base.css">"#,
+            r#"<link rel="stylesheet" href="/static/css/base.5af66c1b1797.css">"#,
+        ),
+        (
+            "versions.json",
+            r#"{"/img/a.png": "3f9a"}"#,
+            &[],
+            r#"<img src="/img/a.png">"#,
+            r#"<img src="/img/a.png?vh=3f9a">"#,
+        ),
+    ];
+    for (name, json, extra, input, expected) in samples {
+        let manifest = tmp.path().join(name);
+        write(&manifest, json);
+        cachebust()
+            .args(["rewrite", "-", "-m"])
+            .arg(&manifest)
+            .args(*extra)
+            .write_stdin(*input)
+            .assert()
+            .code(0)
+            .stdout(*expected);
+    }
+    let manifest = tmp.path().join("staticfiles.json");
+    cachebust()
+        .args([
+            "rewrite",
+            "-",
+            "--manifest-format",
+            "django",
+            "--manifest-prefix",
+            "/s/",
+            "-m",
+        ])
+        .arg(&manifest)
+        .write_stdin(r#"<link rel="stylesheet" href="/s/css/base.css">"#)
+        .assert()
+        .code(0)
+        .stdout(r#"<link rel="stylesheet" href="/s/css/base.5af66c1b1797.css">"#);
+    cachebust()
+        .args(["rewrite", "-", "--manifest-format", "nope", "-m"])
+        .arg(&manifest)
+        .write_stdin("")
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn later_manifests_win() {
+    let tmp = TempDir::new().unwrap();
+    let (a, b) = (tmp.path().join("a.json"), tmp.path().join("b.json"));
+    write(&a, r#"{"/x.png": "one", "/y.png": "one"}"#);
+    write(&b, r#"{"/x.png": "two"}"#);
+    cachebust()
+        .args(["rewrite", "-", "-m"])
+        .arg(&a)
+        .arg("-m")
+        .arg(&b)
+        .write_stdin("<img src=/x.png><img src=/y.png>")
+        .assert()
+        .code(0)
+        .stdout(r#"<img src="/x.png?vh=two"><img src="/y.png?vh=one">"#);
+}
+
+#[test]
+fn utf16_files_are_left_with_a_warning() {
+    let (_tmp, site) = site_copy();
+    let page = site.join("utf16.html");
+    let mut bytes = vec![0xFF, 0xFE];
+    for unit in "<img src=\"/img/hero.png\">".encode_utf16() {
+        bytes.extend_from_slice(&unit.to_le_bytes());
+    }
+    fs::write(&page, &bytes).unwrap();
+    let out = cachebust()
+        .args(["rewrite", "--hash"])
+        .arg(&site)
+        .arg(&site)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stderr_of(&out).contains("UTF-16"), "{}", stderr_of(&out));
+    assert_eq!(fs::read(&page).unwrap(), bytes);
+}
+
+#[test]
+fn symlinks_are_not_followed_and_stale_temp_files_go() {
+    let (tmp, site) = site_copy();
+    let outside = tmp.path().join("outside.html");
+    write(&outside, "<img src=/img/hero.png>");
+    std::os::unix::fs::symlink(&outside, site.join("linked.html")).unwrap();
+    std::os::unix::fs::symlink(&site, site.join("blog/loop")).unwrap();
+    std::os::unix::fs::symlink(site.join("index.html"), site.join("inside.html")).unwrap();
+    let stale = site.join("blog/.cachebust-tmp-abc123");
+    write(&stale, "half a page");
+    let out = cachebust()
+        .args(["rewrite", "--hash"])
+        .arg(&site)
+        .arg(&site)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a symlink out of the tree is reported: {}",
+        stderr_of(&out)
+    );
+    assert!(
+        stderr_of(&out).contains("symlink out of the tree"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert_eq!(read(&outside), "<img src=/img/hero.png>");
+    assert!(
+        fs::symlink_metadata(site.join("inside.html"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(!stale.exists());
+    assert!(read(site.join("index.html")).contains("?vh="));
+}
