@@ -41,13 +41,20 @@ pub(crate) struct Shared {
     optimole_domains: HashSet<String>,
     pub(crate) cloudimage_aliases: HashMap<String, Url>,
     pub(crate) cloudimage_prefix: Option<Url>,
-    /// The attribute table as lol_html selectors, each with its rules.
-    pub(crate) compiled_attributes: Vec<(lol_html::Selector, Arc<[Rule]>)>,
+    /// The attribute table's rows by lower-case element name...
+    rules_by_element: HashMap<Vec<u8>, Vec<Rule>>,
+    /// ...and those for any element.
+    pub(crate) any_element_rules: Vec<Rule>,
     pub(crate) limits: Limits,
     pub(crate) encoding: Option<&'static Encoding>,
 }
 
 impl Shared {
+    /// The rows for the element `name` (lower case).
+    pub(crate) fn rules_for(&self, name: &[u8]) -> &[Rule] {
+        self.rules_by_element.get(name).map_or(&[], Vec::as_slice)
+    }
+
     pub(crate) fn is_cloudimage(&self, host: &str) -> bool {
         host.ends_with(".cloudimg.io") || self.cloudimage_domains.contains(host)
     }
@@ -362,12 +369,16 @@ impl Builder {
                 "at least 4096 bytes are needed",
             ));
         }
-        let mut compiled_attributes = Vec::new();
-        for (selector, rules) in self.attributes.selectors() {
-            let parsed = selector.parse().map_err(|e| {
-                setting("with_attributes", format!("cannot match {selector:?}: {e}"))
-            })?;
-            compiled_attributes.push((parsed, rules.into()));
+        let mut rules_by_element: HashMap<Vec<u8>, Vec<Rule>> = HashMap::new();
+        let mut any_element_rules = Vec::new();
+        for rule in self.attributes.rules() {
+            match &rule.element {
+                Some(element) => rules_by_element
+                    .entry(element.as_bytes().to_vec())
+                    .or_default()
+                    .push(rule.clone()),
+                None => any_element_rules.push(rule.clone()),
+            }
         }
         Ok(Buster {
             shared: Arc::new(Shared {
@@ -379,7 +390,8 @@ impl Builder {
                 optimole_domains,
                 cloudimage_aliases,
                 cloudimage_prefix,
-                compiled_attributes,
+                rules_by_element,
+                any_element_rules,
                 limits,
                 encoding,
             }),

@@ -80,10 +80,28 @@ pub(crate) struct Target {
     pub(crate) style: Style,
     /// Where the asset's path is written (inside a CDN URL, the origin's path).
     pub(crate) asset_path: Range<usize>,
-    /// The asset's URL (for a CDN URL, the origin's).
-    pub(crate) asset: Url,
+    /// Set when the entry is a rename: what writing the new path needs.
+    pub(crate) rename: Option<RenameFrom>,
+}
+
+/// Where a renamed reference points now.
+#[derive(Debug, Clone)]
+pub(crate) struct RenameFrom {
+    /// The asset's resolved path, percent-encoded (`/img/a.png`).
+    pub(crate) path: String,
     /// What a relative `asset_path` is relative to; `None` when it is written absolute.
     pub(crate) relative_to: Option<Url>,
+}
+
+fn rename_from(
+    lookup: &Lookup<'_>,
+    path: impl FnOnce() -> String,
+    relative_to: impl FnOnce() -> Option<Url>,
+) -> Option<RenameFrom> {
+    matches!(lookup, Lookup::Entry(Entry::Rename(_))).then(|| RenameFrom {
+        path: path(),
+        relative_to: relative_to(),
+    })
 }
 
 /// What the manifest says about a resolved reference.
@@ -123,6 +141,9 @@ impl Resolver<'_> {
         if t.is_empty() || t.starts_with('#') || starts_with_ignore_case(t, "%23") {
             return Err(SkipReason::Fragment);
         }
+        if let Some(found) = self.plain_path(t, scratch) {
+            return found;
+        }
         let url = Url::options()
             .base_url(Some(self.base))
             .parse(t)
@@ -153,8 +174,7 @@ impl Resolver<'_> {
                 parts,
                 style,
                 asset_path,
-                asset,
-                relative_to,
+                rename: rename_from(&lookup, || asset.path().to_owned(), || relative_to),
             };
             return Ok((target, lookup));
         }
@@ -169,10 +189,82 @@ impl Resolver<'_> {
             asset_path: parts.path.clone(),
             parts,
             style: Style::Query,
-            asset: url,
-            relative_to: relative.then(|| self.base.clone()),
+            rename: rename_from(
+                &lookup,
+                || url.path().to_owned(),
+                || relative.then(|| self.base.clone()),
+            ),
         };
         Ok((target, lookup))
+    }
+
+    /// The common case without the URL parser: a relative or root-relative path of plain
+    /// characters (no `%`, `\`, dot segment, white space or non-ASCII) on a site host whose
+    /// URLs the manifest does not name. `None` sends the reference the long way.
+    fn plain_path(
+        &self,
+        t: &str,
+        scratch: &mut String,
+    ) -> Option<Result<(Target, Lookup<'_>), SkipReason>> {
+        let bytes = t.as_bytes();
+        if !bytes.iter().all(|&c| is_plain(c)) {
+            return None;
+        }
+        let path_end = memchr::memchr2(b'?', b'#', bytes).unwrap_or(bytes.len());
+        let path = &t[..path_end];
+        let first_slash = path.find('/').unwrap_or(path.len());
+        if path.is_empty()
+            || path.starts_with("//")
+            || path[..first_slash].contains(':')
+            || has_dot_segment(path)
+        {
+            return None;
+        }
+        let host = self.base.host_str()?;
+        if !matches!(self.base.scheme(), "http" | "https")
+            || !self.is_site_host(host)
+            || self.shared.manifest.has_host(host)
+        {
+            return None;
+        }
+        let parts = parts(t);
+        if let Some(query) = parts.query.clone() {
+            if is_signed_parts(host, path, Some(&t[query])) {
+                return Some(Err(SkipReason::Signed));
+            }
+        } else if is_signed_parts(host, path, None) {
+            return Some(Err(SkipReason::Signed));
+        }
+        scratch.clear();
+        let relative = !path.starts_with('/');
+        if relative {
+            let base_path = self.base.path();
+            if base_path.contains('%') {
+                return None;
+            }
+            scratch.push_str(&base_path[..base_path.rfind('/').map_or(0, |n| n + 1)]);
+        }
+        scratch.push_str(path);
+        let manifest = &self.shared.manifest;
+        let lookup = match manifest.lookup_path(scratch) {
+            Some(entry) => Lookup::Entry(entry),
+            None if manifest.is_rename_target(scratch) => Lookup::RenameTarget,
+            None => match &self.shared.global_version {
+                Some(version) => Lookup::Global(version),
+                None => Lookup::Missing,
+            },
+        };
+        let target = Target {
+            asset_path: parts.path.clone(),
+            parts,
+            style: Style::Query,
+            rename: rename_from(
+                &lookup,
+                || scratch.clone(),
+                || relative.then(|| self.base.clone()),
+            ),
+        };
+        Some(Ok((target, lookup)))
     }
 
     fn is_site_host(&self, host: &str) -> bool {
@@ -276,37 +368,75 @@ fn parts_path(origin: &str, offset: usize) -> Range<usize> {
     path.start + offset..path.end + offset
 }
 
+/// Characters a reference can hold and still take [`Resolver::plain_path`]: those that
+/// need no decoding and mean the same to the URL parser as they are.
+fn is_plain(c: u8) -> bool {
+    c.is_ascii_alphanumeric()
+        || matches!(
+            c,
+            b'-' | b'.'
+                | b'_'
+                | b'~'
+                | b'/'
+                | b'!'
+                | b'$'
+                | b'&'
+                | b'('
+                | b')'
+                | b'*'
+                | b'+'
+                | b','
+                | b';'
+                | b'='
+                | b':'
+                | b'@'
+                | b'?'
+                | b'#'
+        )
+}
+
+fn has_dot_segment(path: &str) -> bool {
+    (path.starts_with('.') || path.contains("/."))
+        && path
+            .split('/')
+            .any(|segment| segment == "." || segment == "..")
+}
+
 /// Signed URLs (SPEC §5): a new parameter would break the signature.
 fn is_signed(url: &Url) -> bool {
-    let cloudinary = url.path_segments().is_some_and(|mut segments| {
-        segments.any(|s| {
+    is_signed_parts(url.host_str().unwrap_or_default(), url.path(), url.query())
+}
+
+fn is_signed_parts(host: &str, path: &str, query: Option<&str>) -> bool {
+    let cloudinary = path.contains("/s--")
+        && path.split('/').any(|s| {
             s.len() == 13
                 && s.starts_with("s--")
                 && s.ends_with("--")
                 && s[3..11]
                     .bytes()
                     .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
-        })
-    });
+        });
     if cloudinary {
         return true;
     }
-    let Some(query) = url.query() else {
+    let Some(query) = query else {
         return false;
     };
-    let has = |name: &str| {
-        query.split('&').any(|pair| {
-            pair.split('=')
-                .next()
-                .is_some_and(|n| n.eq_ignore_ascii_case(name))
-        })
-    };
-    has("X-Amz-Signature")
-        || has("X-Goog-Signature")
-        || (has("Signature") && has("Key-Pair-Id"))
-        || (has("sig") && has("se"))
-        || has("ci_sign")
-        || (has("s") && url.host_str().is_some_and(|h| h.ends_with(".imgix.net")))
+    let (mut signature, mut key_pair, mut sig, mut se, mut s) = (false, false, false, false, false);
+    for pair in query.split('&') {
+        let name = pair.split('=').next().unwrap_or_default();
+        let is = |n: &str| name.eq_ignore_ascii_case(n);
+        if is("X-Amz-Signature") || is("X-Goog-Signature") || is("ci_sign") {
+            return true;
+        }
+        signature |= is("Signature");
+        key_pair |= is("Key-Pair-Id");
+        sig |= is("sig");
+        se |= is("se");
+        s |= is("s");
+    }
+    (signature && key_pair) || (sig && se) || (s && host.ends_with(".imgix.net"))
 }
 
 #[cfg(test)]

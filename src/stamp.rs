@@ -78,12 +78,21 @@ fn query(t: &str, target: &Target, param: &str, version: &str, amp: &str) -> Opt
     if found {
         return (!edits.is_empty()).then_some(edits);
     }
-    let text = if q.is_empty() || t[..q.end].ends_with('&') {
-        format!("{param}={version}")
+    let separator = if q.is_empty() || t[..q.end].ends_with('&') {
+        ""
     } else {
-        format!("{amp}{param}={version}")
+        amp
     };
+    let text = concat(&[separator, param, "=", version]);
     Some(vec![Edit::insert(q.end, text)])
+}
+
+fn concat(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for part in parts {
+        out.push_str(part);
+    }
+    out
 }
 
 /// Characters a renamed path cannot carry as they are into an attribute, CSS or a srcset.
@@ -109,9 +118,13 @@ fn dir(path: &str) -> &str {
 }
 
 fn rename(t: &str, target: &Target, new_path: &str) -> Option<Vec<Edit>> {
+    let from = target
+        .rename
+        .as_ref()
+        .expect("a rename entry resolves with its context");
     let written = &t[target.asset_path.clone()];
     let encode = |s: &str| utf8_percent_encode(s, PATH_WRITE).to_string();
-    let same_dir = dir(target.asset.path()) == dir(new_path);
+    let same_dir = dir(&from.path) == dir(new_path);
     let (range, text) = if same_dir {
         let name_start = written.rfind(['/', '\\']).map_or(0, |n| n + 1);
         let file = &new_path[dir(new_path).len()..];
@@ -120,7 +133,7 @@ fn rename(t: &str, target: &Target, new_path: &str) -> Option<Vec<Edit>> {
             encode(file),
         )
     } else {
-        let text = match &target.relative_to {
+        let text = match &from.relative_to {
             None => new_path.to_owned(),
             Some(base) => relative_path(base.path(), new_path),
         };

@@ -285,32 +285,4 @@ impl AttributeTable {
     pub fn rules(&self) -> impl Iterator<Item = &Rule> {
         self.rules.iter()
     }
-
-    /// The rows grouped into lol_html selectors: one per element name, one per any-element
-    /// attribute.
-    pub(crate) fn selectors(&self) -> Vec<(String, Vec<Rule>)> {
-        let mut groups: Vec<(String, Vec<Rule>)> = Vec::new();
-        for rule in &self.rules {
-            let selector = match &rule.element {
-                Some(element) => escape_selector(element),
-                None => format!("[{}]", escape_selector(&rule.attribute)),
-            };
-            match groups.iter_mut().find(|(s, _)| *s == selector) {
-                Some((_, rules)) => rules.push(rule.clone()),
-                None => groups.push((selector, vec![rule.clone()])),
-            }
-        }
-        groups
-    }
-}
-
-fn escape_selector(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for c in name.chars() {
-        if !(c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }

@@ -1,17 +1,18 @@
-//! One document being rewritten: the state its handlers share, and the lol_html settings
-//! that register them.
+//! One document being rewritten: the state its handler shares with the sink, and the
+//! lol_html settings that register the handler.
 //!
 //! lol_html re-serialises a start tag whose attributes are set (one space between
 //! attributes, ` />`), and decodes `<style>` text handed to a text handler (invalid bytes
-//! become U+FFFD). Neither keeps the author's bytes, so neither is used: a handler replaces a
-//! start tag it edits with a random marker and keeps the edited *original* bytes of the tag,
-//! and brackets `<style>` and `<noscript>` text with markers; the output sink
-//! ([`super::sink`]) puts the bytes in place.
+//! become U+FFFD). Neither keeps the author's bytes, so neither is used: the handler reads a
+//! start tag's original bytes (kept in [`Retained`]), and when it edits them replaces the tag
+//! with a random marker standing for the edited bytes; it brackets `<style>` and
+//! `<noscript>` text with markers. The output sink ([`super::sink`]) puts the bytes in place.
 
-use super::attributes::Rule;
+use super::attributes::{Condition, Rule};
 use super::charref::decode_attribute;
 use super::retained::Retained;
 use super::sink::SinkState;
+use super::tag::{self, RawAttribute};
 use crate::config::Shared;
 use crate::report::{Report, SkipReason};
 use crate::value::Ctx;
@@ -52,15 +53,7 @@ pub(crate) enum Job {
     Tag(Vec<u8>),
 }
 
-/// The start tag whose edits are being gathered (several selectors can match one element).
-#[derive(Debug)]
-struct TagEdits {
-    start: usize,
-    id: u64,
-    edits: Vec<(Range<usize>, Vec<u8>)>,
-}
-
-/// The state handlers and the sink share.
+/// The state the handler and the sink share.
 #[derive(Debug, Default)]
 pub(crate) struct DocState {
     pub(crate) report: Report,
@@ -69,7 +62,8 @@ pub(crate) struct DocState {
     base_seen: bool,
     pub(crate) jobs: HashMap<u64, Job>,
     next_id: u64,
-    current_tag: Option<TagEdits>,
+    /// Reused from element to element.
+    attributes: Vec<RawAttribute>,
     pub(crate) scratch: String,
 }
 
@@ -92,16 +86,11 @@ pub(crate) struct Doc {
     /// `cachebust` + 24 random alphanumerics + `:`, then `t<id>;` for a tag, `s<id>;` and
     /// `e;` around a text.
     pub(crate) marker: String,
+    pub(crate) finder: memchr::memmem::Finder<'static>,
 }
 
-static FIXED_SELECTORS: LazyLock<[lol_html::Selector; 3]> = LazyLock::new(|| {
-    ["base[href]", "style", "noscript"].map(|s| s.parse().expect("static selector"))
-});
-
-fn opted_out(el: &Element<'_, '_, SendHandlerTypes>) -> bool {
-    el.get_attribute("data-cachebust")
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("off"))
-}
+static ANY_ELEMENT: LazyLock<lol_html::Selector> =
+    LazyLock::new(|| "*".parse().expect("static selector"));
 
 impl Doc {
     pub(crate) fn new(
@@ -131,6 +120,8 @@ impl Doc {
             sink: Mutex::new(SinkState::default()),
             input: Mutex::new(Retained::new(keep)),
             outstanding: AtomicUsize::new(0),
+            finder: memchr::memmem::Finder::new(format!("cachebust{token}:").as_bytes())
+                .into_owned(),
             marker: format!("cachebust{token}:"),
         })
     }
@@ -153,26 +144,15 @@ impl Doc {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Why every reference of `el` is skipped, if it is.
-    fn force_for(&self, el: &Element<'_, '_, SendHandlerTypes>) -> Option<SkipReason> {
-        if opted_out(el) {
-            return Some(SkipReason::OptedOut);
-        }
-        if let Some(force) = self.nested_force {
-            return force;
-        }
-        let offset = el.source_location().bytes().start;
-        self.base_offset
-            .filter(|&base| offset < base)
-            .map(|_| SkipReason::BeforeBase)
-    }
-
-    /// The lol_html settings for this document.
+    /// The lol_html settings for this document: one handler for every element. (One `*`
+    /// selector dispatching on the tag name costs lol_html less than a selector per row of
+    /// the attribute table: `[style]` alone already takes every tag through the full lexer.)
     pub(crate) fn settings(self: &Arc<Self>) -> Settings<'static, 'static> {
         let limits = self.shared.limits;
         let encoding =
             AsciiCompatibleEncoding::new(self.encoding).expect("checked ASCII-compatible");
-        let mut settings = Settings::new_send()
+        let doc = Arc::clone(self);
+        Settings::new_send()
             .with_encoding(encoding)
             .with_strict(false)
             .with_graceful_bail_out_on_content_handler_error(true)
@@ -180,47 +160,187 @@ impl Doc {
                 MemorySettings::new()
                     .with_max_allowed_memory_usage(limits.parser_memory)
                     .with_graceful_bail_out_on_memory_limit_exceeded(true),
-            );
-        let [base, style, noscript] = &*FIXED_SELECTORS;
-        if self.nested_force.is_none() {
-            let doc = Arc::clone(self);
-            settings = settings.append_element_content_handler((
-                Cow::Owned(base.clone()),
-                ElementContentHandlers::default().element(move |el: &mut Element<'_, '_, _>| {
-                    doc.on_base(el);
-                    Ok(())
-                }),
-            ));
-        }
-        for (selector, rules) in &self.shared.compiled_attributes {
-            let doc = Arc::clone(self);
-            let rules = Arc::clone(rules);
-            settings = settings.append_element_content_handler((
-                Cow::Owned(selector.clone()),
+            )
+            .append_element_content_handler((
+                Cow::Borrowed(&*ANY_ELEMENT),
                 ElementContentHandlers::default()
-                    .element(move |el: &mut Element<'_, '_, _>| doc.on_element(el, &rules)),
-            ));
-        }
-        for (selector, html) in [(style, false), (noscript, true)] {
-            let doc = Arc::clone(self);
-            settings = settings.append_element_content_handler((
-                Cow::Owned(selector.clone()),
-                ElementContentHandlers::default()
-                    .element(move |el: &mut Element<'_, '_, _>| doc.on_text_element(el, html)),
-            ));
-        }
-        settings
+                    .element(move |el: &mut Element<'_, '_, _>| doc.on_element(el)),
+            ))
     }
 
-    fn on_base(&self, el: &mut Element<'_, '_, SendHandlerTypes>) {
+    fn on_element(&self, el: &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult {
+        let range = el.source_location().bytes();
+        let input = self.lock_input();
+        let Some(tag) = input.get(range.clone()) else {
+            drop(input);
+            return self.on_unretained_element(el);
+        };
+        let mut lower = [0u8; 16];
+        let raw_name = tag::name(tag);
+        // No element the table or the SPEC names is that long.
+        let Some(name) = lower.get_mut(..raw_name.len()) else {
+            return Ok(());
+        };
+        name.copy_from_slice(raw_name);
+        name.make_ascii_lowercase();
+        let name: &[u8] = name;
+        let rules = self.shared.rules_for(name);
+        let text = match name {
+            b"style" => Some(false),
+            b"noscript" => Some(true),
+            _ => None,
+        };
+        if rules.is_empty()
+            && text.is_none()
+            && name != b"base"
+            && self.shared.any_element_rules.is_empty()
+        {
+            return Ok(());
+        }
+        let mut guard = self.lock_state();
+        let state = &mut *guard;
+        let mut attrs = std::mem::take(&mut state.attributes);
+        tag::attributes(tag, &mut attrs);
+        let element = Start {
+            tag,
+            offset: range.start,
+            attrs: &attrs,
+        };
+        let result = self.rewrite_element(el, state, &element, name, rules, text);
+        state.attributes = attrs;
+        result
+    }
+
+    fn rewrite_element(
+        &self,
+        el: &mut Element<'_, '_, SendHandlerTypes>,
+        state: &mut DocState,
+        start: &Start<'_>,
+        name: &[u8],
+        rules: &[Rule],
+        text: Option<bool>,
+    ) -> HandlerResult {
+        if name == b"base" && self.nested_force.is_none() {
+            if let Some(href) = start.find("href") {
+                self.on_base(state, start.value(href));
+            }
+        }
+        let force = self.force_for(start);
+        if let Some(html) = text {
+            self.bracket_text(el, state, html, force)?;
+        }
+        let getter = |name: &str| {
+            start
+                .find(name)
+                .map(|a| String::from_utf8_lossy(start.value(a)).into_owned())
+        };
+        let DocState {
+            report,
+            base,
+            scratch,
+            ..
+        } = &mut *state;
+        let ctx = Ctx {
+            shared: &self.shared,
+            page: &self.page,
+            base: base.as_ref().unwrap_or(&self.page),
+            force,
+        };
+        let mut edits: Vec<(Range<usize>, Vec<u8>)> = Vec::new();
+        for rule in rules.iter().chain(&self.shared.any_element_rules) {
+            let Some(attr) = start.find(&rule.attribute) else {
+                continue;
+            };
+            if !matches!(rule.condition, Condition::Always) && !rule.condition.holds(&getter) {
+                continue;
+            }
+            let Some(value) = attr.value.clone() else {
+                // `<img src>`: an empty reference.
+                ctx.bust_attribute(rule.kind, "", report, scratch);
+                continue;
+            };
+            let raw = &start.tag[value.clone()];
+            let Some(new) =
+                ctx.bust_attribute_bytes(rule.kind, raw, self.encoding, report, scratch)
+            else {
+                continue;
+            };
+            edits.push(if attr.quoted || !new.contains(&b'=') {
+                (value, new)
+            } else {
+                // `=` is a parse error in an unquoted value: quote it.
+                (value, [&b"\""[..], &new, b"\""].concat())
+            });
+        }
+        if !edits.is_empty() {
+            self.replace_tag(el, state, start.tag, edits);
+        }
+        Ok(())
+    }
+
+    /// Replaces the start tag by a marker standing for its bytes with `edits` applied.
+    fn replace_tag(
+        &self,
+        el: &mut Element<'_, '_, SendHandlerTypes>,
+        state: &mut DocState,
+        tag: &[u8],
+        mut edits: Vec<(Range<usize>, Vec<u8>)>,
+    ) {
+        edits.sort_by_key(|(range, _)| range.start);
+        let mut bytes = Vec::with_capacity(tag.len() + 32);
+        let mut at = 0;
+        for (range, new) in &edits {
+            bytes.extend_from_slice(&tag[at..range.start]);
+            bytes.extend_from_slice(new);
+            at = range.end;
+        }
+        bytes.extend_from_slice(&tag[at..]);
+        // Text that encodes to these very bytes can replace the tag directly; anything else
+        // (invalid bytes, non-ASCII in another encoding) goes through a marker.
+        if let Ok(text) = std::str::from_utf8(&bytes) {
+            if self.encoding == encoding_rs::UTF_8 || text.is_ascii() {
+                el.start_tag().replace(text, ContentType::Html);
+                return;
+            }
+        }
+        let id = state.next_id;
+        state.next_id += 1;
+        state.jobs.insert(id, Job::Tag(bytes));
+        self.outstanding.fetch_add(1, Ordering::Relaxed);
+        el.start_tag()
+            .replace(&format!("{}t{id};", self.marker), ContentType::Html);
+    }
+
+    /// A start tag longer than the input kept (the parser's memory limit): its references
+    /// cannot be edited in place, and are counted `too-large`.
+    fn on_unretained_element(&self, el: &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult {
+        let name = el.tag_name();
         let mut state = self.lock_state();
+        let DocState {
+            report, scratch, ..
+        } = &mut *state;
+        let ctx = Ctx {
+            shared: &self.shared,
+            page: &self.page,
+            base: &self.page,
+            force: Some(SkipReason::TooLarge),
+        };
+        let rules = self.shared.rules_for(name.as_bytes());
+        for rule in rules.iter().chain(&self.shared.any_element_rules) {
+            if let Some(value) = el.get_attribute(&rule.attribute) {
+                ctx.bust_attribute(rule.kind, &value, report, scratch);
+            }
+        }
+        Ok(())
+    }
+
+    /// The first `<base href>` sets the document base.
+    fn on_base(&self, state: &mut DocState, href: &[u8]) {
         if state.base_seen {
             return;
         }
         state.base_seen = true;
-        let Some(href) = el.get_attribute("href") else {
-            return;
-        };
+        let href = self.encoding.decode_without_bom_handling(href).0;
         let decoded = decode_attribute(&href);
         let href = decoded.text.trim_matches(|c: char| c.is_ascii_whitespace());
         if let Ok(url) = self.page.join(href) {
@@ -230,113 +350,29 @@ impl Doc {
         }
     }
 
-    fn on_element(
-        &self,
-        el: &mut Element<'_, '_, SendHandlerTypes>,
-        rules: &[Rule],
-    ) -> HandlerResult {
-        let tag = el.source_location().bytes();
-        let input = self.lock_input();
-        let tag_bytes = input.get(tag.clone());
-        let force = match tag_bytes {
-            // Longer than the parser may buffer: it cannot be edited in place.
-            None => Some(SkipReason::TooLarge),
-            Some(_) => self.force_for(el),
-        };
-        let mut guard = self.lock_state();
-        let DocState {
-            report,
-            base,
-            scratch,
-            ..
-        } = &mut *guard;
-        let ctx = Ctx {
-            shared: &self.shared,
-            page: &self.page,
-            base: base.as_ref().unwrap_or(&self.page),
-            force,
-        };
-        let mut edits = Vec::new();
-        for rule in rules {
-            let Some(attribute) = el.attributes().iter().find(|a| a.name() == rule.attribute)
-            else {
-                continue;
-            };
-            if !rule.condition.holds(&|name| el.get_attribute(name)) {
-                continue;
-            }
-            let Some(value) = attribute.value_source_location().map(|l| l.bytes()) else {
-                // `<img src>`: an empty reference.
-                ctx.bust_attribute(rule.kind, "", report, scratch);
-                continue;
-            };
-            let raw = input.get(value.clone()).unwrap_or_default();
-            if let Some(new) =
-                ctx.bust_attribute_bytes(rule.kind, raw, self.encoding, report, scratch)
-            {
-                let tag_bytes = tag_bytes.expect("forced skip when absent");
-                let quoted = matches!(
-                    tag_bytes.get(value.start - tag.start - 1),
-                    Some(b'"' | b'\'')
-                );
-                let local = value.start - tag.start..value.end - tag.start;
-                edits.push(if quoted || !new.contains(&b'=') {
-                    (local, new)
-                } else {
-                    // `=` is a parse error in an unquoted value: quote it.
-                    (local, [&b"\""[..], &new, b"\""].concat())
-                });
-            }
+    /// Why every reference of an element is skipped, if it is.
+    fn force_for(&self, start: &Start<'_>) -> Option<SkipReason> {
+        let opted_out = start
+            .find("data-cachebust")
+            .is_some_and(|a| start.value(a).trim_ascii().eq_ignore_ascii_case(b"off"));
+        if opted_out {
+            return Some(SkipReason::OptedOut);
         }
-        if let (false, Some(tag_bytes)) = (edits.is_empty(), tag_bytes) {
-            let id = self.record_tag_edits(&mut guard, tag.start, tag_bytes, edits);
-            el.start_tag()
-                .replace(&format!("{}t{id};", self.marker), ContentType::Html);
+        if let Some(force) = self.nested_force {
+            return force;
         }
-        Ok(())
-    }
-
-    /// Adds `edits` to those of the tag at `start`, and stores the tag's new bytes.
-    fn record_tag_edits(
-        &self,
-        state: &mut DocState,
-        start: usize,
-        tag_bytes: &[u8],
-        edits: Vec<(Range<usize>, Vec<u8>)>,
-    ) -> u64 {
-        let current = match &mut state.current_tag {
-            Some(current) if current.start == start => current,
-            _ => {
-                let id = state.next_id;
-                state.next_id += 1;
-                self.outstanding.fetch_add(1, Ordering::Relaxed);
-                state.current_tag.insert(TagEdits {
-                    start,
-                    id,
-                    edits: Vec::new(),
-                })
-            }
-        };
-        current.edits.extend(edits);
-        current.edits.sort_by_key(|(range, _)| range.start);
-        let mut bytes = Vec::with_capacity(tag_bytes.len() + 32);
-        let mut at = 0;
-        for (range, new) in &current.edits {
-            bytes.extend_from_slice(&tag_bytes[at..range.start]);
-            bytes.extend_from_slice(new);
-            at = range.end;
-        }
-        bytes.extend_from_slice(&tag_bytes[at..]);
-        let id = current.id;
-        state.jobs.insert(id, Job::Tag(bytes));
-        id
+        self.base_offset
+            .filter(|&base| start.offset < base)
+            .map(|_| SkipReason::BeforeBase)
     }
 
     /// Brackets the text of a `<style>` or `<noscript>` with markers for the sink.
-    fn on_text_element(
+    fn bracket_text(
         &self,
         el: &mut Element<'_, '_, SendHandlerTypes>,
+        state: &mut DocState,
         html: bool,
+        force: Option<SkipReason>,
     ) -> HandlerResult {
         if !el.can_have_content() {
             return Ok(());
@@ -346,15 +382,10 @@ impl Doc {
             (false, "http://www.w3.org/2000/svg") => TextKind::SvgCss,
             (false, _) => TextKind::Css,
         };
-        let force = self.force_for(el);
-        let id = {
-            let mut state = self.lock_state();
-            let base = state.base.clone();
-            let id = state.next_id;
-            state.next_id += 1;
-            state.jobs.insert(id, Job::Text { kind, base, force });
-            id
-        };
+        let base = state.base.clone();
+        let id = state.next_id;
+        state.next_id += 1;
+        state.jobs.insert(id, Job::Text { kind, base, force });
         el.prepend(&format!("{}s{id};", self.marker), ContentType::Html);
         // Both markers are counted now: the end tag handler cannot reach the document. An
         // end tag that never comes leaves the count high, which only keeps the sink looking.
@@ -364,5 +395,22 @@ impl Doc {
             end.before(&end_marker, ContentType::Html);
             Ok(())
         }))
+    }
+}
+
+/// A start tag's bytes, where it starts in the input, and its attributes.
+struct Start<'a> {
+    tag: &'a [u8],
+    offset: usize,
+    attrs: &'a [RawAttribute],
+}
+
+impl Start<'_> {
+    fn find(&self, name: &str) -> Option<&RawAttribute> {
+        tag::find(self.tag, self.attrs, name)
+    }
+
+    fn value(&self, attr: &RawAttribute) -> &[u8] {
+        attr.value.clone().map_or(&b""[..], |v| &self.tag[v])
     }
 }

@@ -9,6 +9,7 @@ mod retained;
 mod rewriter;
 mod scout;
 mod sink;
+mod tag;
 
 pub(crate) use charref::decode_attribute;
 

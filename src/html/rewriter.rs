@@ -14,6 +14,9 @@ use url::Url;
 
 type Html = lol_html::send::HtmlRewriter<'static, MarkerSink>;
 
+/// The most input handed to lol_html at once.
+const SLICE: usize = 64 << 10;
+
 enum Phase {
     /// Buffering the start of the document until its encoding and `<base>` are known.
     LookAhead {
@@ -112,12 +115,20 @@ impl<O: FnMut(&[u8])> Rewriter<O> {
                     self.decide();
                 }
             }
-            Phase::Rewriting { html, doc } => {
-                doc.lock_input().push(chunk);
-                if let Err(error) = html.write(chunk) {
-                    self.bail_out(&error);
+            Phase::Rewriting { .. } => {
+                // Slices keep the kept input and the staged output small whatever the
+                // caller's chunk size; the output does not depend on it.
+                for slice in chunk.chunks(SLICE) {
+                    let Phase::Rewriting { html, doc } = &mut self.phase else {
+                        (self.sink)(slice);
+                        continue;
+                    };
+                    doc.lock_input().push(slice);
+                    if let Err(error) = html.write(slice) {
+                        self.bail_out(&error);
+                    }
+                    self.drain();
                 }
-                self.drain();
             }
             Phase::Passthrough { .. } => (self.sink)(chunk),
         }

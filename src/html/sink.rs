@@ -44,65 +44,82 @@ impl lol_html::OutputSink for MarkerSink {
             sink.staged.extend_from_slice(chunk);
             return;
         }
-        sink.pending.extend_from_slice(chunk);
-        sink.process(doc, false);
+        if sink.pending.is_empty() {
+            // Most chunks hold no partial marker: look at them where they are.
+            let used = sink.process_slice(doc, chunk, false);
+            sink.pending.extend_from_slice(&chunk[used..]);
+        } else {
+            sink.pending.extend_from_slice(chunk);
+            sink.process(doc, false);
+        }
     }
 }
 
 impl SinkState {
     /// Moves what is certain of `pending` on; at the end, everything.
     pub(crate) fn process(&mut self, doc: &Doc, at_end: bool) {
-        let marker = doc.marker.as_bytes();
-        let finder = memchr::memmem::Finder::new(marker);
+        let pending = std::mem::take(&mut self.pending);
+        let used = self.process_slice(doc, &pending, at_end);
+        let mut pending = pending;
+        pending.drain(..used);
+        self.pending = pending;
+        if at_end {
+            self.close_unfinished();
+        }
+    }
+
+    /// Handles `bytes`, markers included, and returns how many were used: the rest may be
+    /// the start of a marker split across chunks.
+    fn process_slice(&mut self, doc: &Doc, bytes: &[u8], at_end: bool) -> usize {
+        let marker_len = doc.marker.len();
+        let mut at = 0;
         loop {
-            let pending = std::mem::take(&mut self.pending);
-            let Some(pos) = finder.find(&pending) else {
+            let rest = &bytes[at..];
+            let Some(pos) = doc.finder.find(rest) else {
                 let keep = if at_end {
                     0
                 } else {
-                    pending.len().min(marker.len() - 1)
+                    rest.len().min(marker_len - 1)
                 };
-                let cut = pending.len() - keep;
-                self.emit(doc, &pending[..cut]);
-                self.pending = pending[cut..].to_vec();
-                if at_end {
-                    self.close_unfinished();
-                }
-                return;
+                self.emit(doc, &rest[..rest.len() - keep]);
+                return bytes.len() - keep;
             };
-            self.emit(doc, &pending[..pos]);
-            let rest = &pending[pos + marker.len()..];
-            let Some(semi) = memchr::memchr(b';', &rest[..rest.len().min(24)]) else {
-                if at_end || rest.len() >= 24 {
+            self.emit(doc, &rest[..pos]);
+            let after = &rest[pos + marker_len..];
+            let Some(semi) = memchr::memchr(b';', &after[..after.len().min(24)]) else {
+                if at_end || after.len() >= 24 {
                     // Not one of ours after all: keep the bytes.
-                    self.emit(doc, &pending[pos..pos + marker.len()]);
-                    self.pending = pending[pos + marker.len()..].to_vec();
+                    self.emit(doc, &rest[pos..pos + marker_len]);
+                    at += pos + marker_len;
                     continue;
                 }
-                self.pending = pending[pos..].to_vec();
-                return;
+                return at + pos;
             };
-            let tag = &rest[..semi];
-            doc.outstanding.fetch_sub(1, Ordering::Relaxed);
-            let id = || std::str::from_utf8(&tag[1..]).ok()?.parse::<u64>().ok();
-            match (tag.first(), id()) {
-                (Some(b'e'), _) => self.finish_job(doc),
-                (Some(b't'), Some(id)) => {
-                    if let Some(Job::Tag(bytes)) = doc.lock_state().jobs.remove(&id) {
-                        self.emit(doc, &bytes);
-                    }
+            self.on_marker(doc, &after[..semi]);
+            at += pos + marker_len + semi + 1;
+        }
+    }
+
+    /// Acts on a marker (`t<id>`, `s<id>`, `e`).
+    fn on_marker(&mut self, doc: &Doc, tag: &[u8]) {
+        doc.outstanding.fetch_sub(1, Ordering::Relaxed);
+        let id = || std::str::from_utf8(&tag[1..]).ok()?.parse::<u64>().ok();
+        match (tag.first(), id()) {
+            (Some(b'e'), _) => self.finish_job(doc),
+            (Some(b't'), Some(id)) => {
+                if let Some(Job::Tag(bytes)) = doc.lock_state().jobs.remove(&id) {
+                    self.emit(doc, &bytes);
                 }
-                (Some(b's'), Some(id)) => {
-                    self.close_unfinished();
-                    self.inside = Some(Inside {
-                        id,
-                        text: Vec::new(),
-                        overflowed: false,
-                    });
-                }
-                _ => {}
             }
-            self.pending = rest[semi + 1..].to_vec();
+            (Some(b's'), Some(id)) => {
+                self.close_unfinished();
+                self.inside = Some(Inside {
+                    id,
+                    text: Vec::new(),
+                    overflowed: false,
+                });
+            }
+            _ => {}
         }
     }
 
