@@ -94,7 +94,11 @@ fn main() {
         .output()
         .expect("running the streaming measurement");
     print!("{}", String::from_utf8_lossy(&child.stdout));
-    assert!(child.status.success(), "{}", String::from_utf8_lossy(&child.stderr));
+    assert!(
+        child.status.success(),
+        "{}",
+        String::from_utf8_lossy(&child.stderr)
+    );
 }
 
 /// Streams a 1 GiB page (a 1 MiB stress page repeated) through the rewriter in 64 KiB
