@@ -557,3 +557,158 @@ fn symlinks_are_not_followed_and_stale_temp_files_go() {
     assert!(!stale.exists());
     assert!(read(site.join("index.html")).contains("?vh="));
 }
+
+/// A site of `n` pages, each referencing the same image.
+fn big_site(n: usize) -> (TempDir, PathBuf) {
+    let tmp = TempDir::new().unwrap();
+    let site = tmp.path().join("site");
+    fs::create_dir_all(site.join("img")).unwrap();
+    fs::write(site.join("img/a.png"), b"png").unwrap();
+    let page = format!(
+        "<p>{}</p><img src=\"/img/a.png\" srcset=\"/img/a.png 1x\">\n",
+        "text ".repeat(2000)
+    );
+    for i in 0..n {
+        write(site.join(format!("d{}/p{i}.html", i % 20)), &page);
+    }
+    (tmp, site)
+}
+
+/// Every page is either as it was or fully rewritten, and no temporary file is left.
+fn assert_old_or_new(site: &Path) {
+    let old = format!(
+        "<p>{}</p><img src=\"/img/a.png\" srcset=\"/img/a.png 1x\">\n",
+        "text ".repeat(2000)
+    );
+    for entry in walk(site) {
+        let name = entry.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            !name.starts_with(".cachebust-tmp-"),
+            "a temporary file was left: {}",
+            entry.display()
+        );
+        if name.ends_with(".html") {
+            let text = read(&entry);
+            assert!(
+                text == old || (text.contains("a.png?vh=") && text.len() == old.len() + 2 * 14),
+                "{}: neither old nor new",
+                entry.display()
+            );
+        }
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
+fn killed_mid_run_then_rerun_converges() {
+    let (_tmp, site) = big_site(2000);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("cachebust"))
+        .args(["rewrite", "-q", "-j", "2", "--hash"])
+        .arg(&site)
+        .arg(&site)
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    // Every file is old or new; a temporary file of the killed run may remain until the
+    // next run, which removes it.
+    let old = format!(
+        "<p>{}</p><img src=\"/img/a.png\" srcset=\"/img/a.png 1x\">\n",
+        "text ".repeat(2000)
+    );
+    for page in walk(&site)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "html"))
+    {
+        let text = read(&page);
+        assert!(
+            text == old || text.contains("a.png?vh="),
+            "{}: half written",
+            page.display()
+        );
+    }
+    cachebust()
+        .args(["rewrite", "-q", "--hash"])
+        .arg(&site)
+        .arg(&site)
+        .assert()
+        .code(0);
+    assert_old_or_new(&site);
+    cachebust()
+        .args(["rewrite", "--check", "--hash"])
+        .arg(&site)
+        .arg(&site)
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn a_file_deleted_mid_run_is_reported_and_the_rest_done() {
+    let (_tmp, site) = big_site(2000);
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("cachebust"))
+        .args(["rewrite", "-q", "-j", "1", "--hash"])
+        .arg(&site)
+        .arg(&site)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Delete pages while the run goes on (the last directory is reached last).
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let victims: Vec<PathBuf> = walk(&site.join("d9")).into_iter().take(50).collect();
+    for victim in &victims {
+        let _ = fs::remove_file(victim);
+    }
+    let output = child.wait_with_output().unwrap();
+    let code = output.status.code().unwrap();
+    assert!(code == 0 || code == 2, "exit {code}");
+    if code == 2 {
+        assert!(
+            stderr_of(&output).contains("reading"),
+            "{}",
+            stderr_of(&output)
+        );
+    }
+    assert_old_or_new(&site);
+    cachebust()
+        .args(["rewrite", "--check", "--hash"])
+        .arg(&site)
+        .arg(&site)
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn an_unwritable_directory_is_reported() {
+    let (_tmp, site) = site_copy();
+    // Root may write anywhere: a file standing where the temporary file's directory should
+    // be makes the write fail for everyone.
+    let target = TempDir::new().unwrap();
+    fs::write(target.path().join("blog"), "a file, not a directory").unwrap();
+    let out = cachebust()
+        .args(["rewrite", "--hash"])
+        .arg(&site)
+        .arg(&site)
+        .arg("--out")
+        .arg(target.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("blog"), "{}", stderr_of(&out));
+    assert!(
+        read(target.path().join("index.html")).contains("?vh="),
+        "the others are done"
+    );
+}

@@ -82,23 +82,54 @@ pub fn only_versions_changed(input: &[u8], output: &[u8]) -> bool {
     let is_version = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'~' | b'-');
     // Compare with every version value and version-like insertion taken out of both.
     let strip = |bytes: &[u8]| -> Vec<u8> {
-        let mut out = Vec::with_capacity(bytes.len());
+        let mut out: Vec<u8> = Vec::with_capacity(bytes.len());
         let mut i = 0;
         while i < bytes.len() {
             let rest = &bytes[i..];
-            let param = [&b"vh="[..], b"v=", b"cb:"]
-                .into_iter()
-                .find(|p| rest.starts_with(p));
-            if let Some(p) = param {
-                i += p.len();
+            if rest.starts_with(b"cb:") {
+                i += 3;
                 while i < bytes.len() && is_version(bytes[i]) {
                     i += 1;
                 }
-                if p == b"cb:" && bytes.get(i) == Some(&b'/') {
+                if bytes.get(i) == Some(&b'/') {
                     i += 1;
                 }
-                // The separator before an inserted parameter.
-                for sep in [&b"?"[..], b"&amp;", b"&"] {
+                continue;
+            }
+            // A query parameter `vh` or `v`, bare or with a version, and its separator.
+            let after_separator =
+                out.ends_with(b"?") || out.ends_with(b"&") || out.ends_with(b"&amp;");
+            let name = [&b"vh"[..], b"v"].into_iter().find(|n| {
+                rest.starts_with(n)
+                    && !rest
+                        .get(n.len())
+                        .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_')
+            });
+            if let (true, Some(name)) = (after_separator, name) {
+                i += name.len();
+                if bytes.get(i) == Some(&b'=') {
+                    // The old value, whatever it held, is replaced whole.
+                    i += 1;
+                    let ends = |i: usize| {
+                        let b = bytes[i];
+                        // A comma ends a srcset URL when nothing but commas, white space or
+                        // the end of the value follows it.
+                        let trailing_comma = b == b','
+                            && bytes[i..]
+                                .iter()
+                                .take_while(|&&c| {
+                                    c != b'"' && c != b'\'' && !c.is_ascii_whitespace()
+                                })
+                                .all(|&c| c == b',');
+                        b.is_ascii_whitespace()
+                            || matches!(b, b'&' | b'#' | b'"' | b'\'' | b'>' | b')')
+                            || trailing_comma
+                    };
+                    while i < bytes.len() && !ends(i) {
+                        i += 1;
+                    }
+                }
+                for sep in [&b"&amp;"[..], b"?", b"&"] {
                     if out.ends_with(sep) {
                         out.truncate(out.len() - sep.len());
                         break;
@@ -113,7 +144,35 @@ pub fn only_versions_changed(input: &[u8], output: &[u8]) -> bool {
         }
         out
     };
-    strip(input) == strip(output)
+    // An inserted `vh=V` after a bare `?` or a trailing `&` leaves them behind: separators
+    // that end a URL (an empty query, an empty last parameter) are dropped on both sides.
+    let drop_empty_queries = |bytes: Vec<u8>| -> Vec<u8> {
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            let mut j = i;
+            while j < bytes.len() {
+                if bytes[j..].starts_with(b"&amp;") {
+                    j += 5;
+                } else if matches!(bytes[j], b'?' | b'&') {
+                    j += 1;
+                } else {
+                    break;
+                }
+            }
+            let ends_url = bytes.get(j).is_none_or(|&n| {
+                n.is_ascii_whitespace() || matches!(n, b'#' | b'\'' | b',' | b')' | b'<' | b'>')
+            });
+            if j > i && ends_url {
+                i = j;
+                continue;
+            }
+            out.push(bytes[i]);
+            i += 1;
+        }
+        out
+    };
+    drop_empty_queries(strip(input)) == drop_empty_queries(strip(output))
 }
 
 pub fn count(bytes: &[u8], c: u8) -> usize {
