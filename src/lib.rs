@@ -149,7 +149,10 @@ mod config;
 pub mod css;
 mod decoded;
 mod error;
+mod filter;
 pub mod html;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod manifest;
 mod report;
 mod resolve;
@@ -159,8 +162,9 @@ mod value;
 
 pub use config::{Builder, Buster};
 pub use error::Error;
-pub use html::Rewriter;
+pub use filter::BodyFilter;
 pub use html::attributes::{AttributeTable, Condition, CustomCondition, Rule, ValueKind};
+pub use html::{Rewriter, Sink};
 pub use manifest::{Entry, Manifest};
 pub use report::{Outcome, Report, SkipCounts, SkipReason};
 pub use value::Busted;

@@ -221,9 +221,12 @@ fn time(input: &[u8]) -> f64 {
         .fold(f64::MAX, f64::min)
 }
 
+/// Makes an input of about `n` units.
+type Generator = fn(usize) -> String;
+
 #[test]
 fn time_grows_linearly_on_adversarial_inputs() {
-    let generators: [(&str, fn(usize) -> String); 6] = [
+    let generators: [(&str, Generator); 6] = [
         ("nested", |n| {
             format!("{}{}", "<div>".repeat(n), "</div>".repeat(n))
         }),
@@ -242,17 +245,20 @@ fn time_grows_linearly_on_adversarial_inputs() {
     for (name, generate) in generators {
         let mut n = 2_000;
         // Grow until one run takes long enough to be measured.
-        while time(generate(n).as_bytes()) < 0.02 && n < 1_000_000 {
+        while time(generate(n).as_bytes()) < 0.05 && n < 1_000_000 {
             n *= 2;
         }
-        let small = time(generate(n).as_bytes());
-        let large = time(generate(4 * n).as_bytes());
+        // Timing on a shared machine is noisy: a linear cost passes one of three tries, a
+        // quadratic one (16x) none.
+        let tries: Vec<(f64, f64)> = (0..3)
+            .map(|_| (time(generate(n).as_bytes()), time(generate(4 * n).as_bytes())))
+            .collect();
         assert!(
-            large <= 5.0 * small + 0.01,
-            "{name}: {small:.4}s for {n}, {large:.4}s for {}",
-            4 * n
+            tries.iter().any(|(small, large)| *large <= 5.0 * small + 0.01),
+            "{name}: (n={n}, 4n) took {tries:?}"
         );
     }
+}
 }
 
 // ---- Manifests

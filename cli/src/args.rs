@@ -25,6 +25,28 @@ pub enum Command {
     Manifest(ManifestArgs),
     /// Print each URL busted, one a line.
     Url(UrlArgs),
+    /// A reverse proxy that rewrites the HTML responses of an upstream.
+    Proxy(ProxyArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ProxyArgs {
+    /// The address to listen on (port 0: any free port, printed on stderr).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// The application behind the proxy (an http:// URL).
+    #[arg(long, value_name = "URL")]
+    pub upstream: String,
+    #[command(flatten)]
+    pub source: ManifestSource,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// The scheme of the page URLs: https behind a TLS terminator.
+    #[arg(long, value_name = "SCHEME", default_value = "http", value_parser = ["http", "https"])]
+    pub scheme: String,
+    /// Seconds between checks of the manifest files for changes.
+    #[arg(long, value_name = "SECONDS", default_value = "1")]
+    pub reload_interval: f64,
 }
 
 /// Where versions come from.
@@ -85,7 +107,7 @@ pub struct RewriteArgs {
     #[command(flatten)]
     pub rules: RuleArgs,
     /// The site's URL; a file's page URL is this joined with its path under the directory
-    /// given (a file given alone sits at the root).
+    /// given (a file given alone sits at the root); for `-`, the page's own URL.
     #[arg(long, value_name = "URL", default_value = "http://localhost/")]
     pub base_url: String,
     /// Write the rewritten tree (HTML rewritten, other files copied) to DIR instead of in

@@ -7,6 +7,7 @@
 mod args;
 mod files;
 mod manifests;
+mod proxy;
 mod rewrite;
 mod small;
 
@@ -19,6 +20,7 @@ fn main() -> ExitCode {
         args::Command::Rewrite(args) => rewrite::run(args),
         args::Command::Manifest(args) => small::manifest(args),
         args::Command::Url(args) => small::url(args),
+        args::Command::Proxy(args) => proxy::run(args),
     };
     result.unwrap_or_else(|error| {
         eprintln!("cachebust: error: {error:#}");

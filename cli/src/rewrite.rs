@@ -57,7 +57,9 @@ pub fn run(args: RewriteArgs) -> Result<ExitCode> {
         if args.paths.len() > 1 {
             bail!("`-` (stdin to stdout) cannot be mixed with other paths");
         }
-        return stdin_to_stdout(&buster, &args);
+        // Standard input is one page, at the base URL itself.
+        let page = buster.for_page(&args.base_url)?;
+        return stdin_to_stdout(&page, &args);
     }
     for path in &args.paths {
         std::fs::metadata(path).with_context(|| format!("{}", path.display()))?;

@@ -23,4 +23,4 @@ pub(crate) use charref::decode_attribute;
 pub fn decode_attribute_value(raw: &str) -> std::borrow::Cow<'_, str> {
     decode_attribute(raw).text
 }
-pub use rewriter::Rewriter;
+pub use rewriter::{Rewriter, Sink};

@@ -34,6 +34,33 @@ enum Phase {
     },
 }
 
+/// Where a [`Rewriter`] writes: any `FnMut(&[u8])`, or a `Vec<u8>` that collects.
+///
+/// ```
+/// let buster = cachebust::Builder::new(cachebust::Manifest::new()).build()?;
+/// let mut rewriter = buster.rewriter(Vec::new());
+/// rewriter.write(b"<p>hi</p>");
+/// let (out, _report) = rewriter.finish();
+/// assert_eq!(out, b"<p>hi</p>");
+/// # Ok::<(), cachebust::Error>(())
+/// ```
+pub trait Sink {
+    /// Takes the next rewritten bytes.
+    fn write(&mut self, chunk: &[u8]);
+}
+
+impl<F: FnMut(&[u8])> Sink for F {
+    fn write(&mut self, chunk: &[u8]) {
+        self(chunk)
+    }
+}
+
+impl Sink for Vec<u8> {
+    fn write(&mut self, chunk: &[u8]) {
+        self.extend_from_slice(chunk)
+    }
+}
+
 /// Rewrites one document as it streams: [`Rewriter::write`] each chunk, then
 /// [`Rewriter::end`]. The output goes to the sink as soon as it is known; the output does not
 /// depend on how the input is split.
@@ -53,7 +80,7 @@ enum Phase {
 /// assert_eq!(report.rewritten, 1);
 /// # Ok::<(), cachebust::Error>(())
 /// ```
-pub struct Rewriter<O: FnMut(&[u8])> {
+pub struct Rewriter<O: Sink> {
     shared: Arc<Shared>,
     page: Arc<Url>,
     sink: O,
@@ -63,9 +90,11 @@ pub struct Rewriter<O: FnMut(&[u8])> {
     nested: Option<(Option<Url>, Option<SkipReason>)>,
     /// Warnings raised before a document was set up.
     report: Report,
+    /// An encoding the caller imposes ([`Rewriter::with_charset`]).
+    charset: Option<&'static Encoding>,
 }
 
-impl<O: FnMut(&[u8])> Rewriter<O> {
+impl<O: Sink> Rewriter<O> {
     fn new(shared: Arc<Shared>, page: Arc<Url>, sink: O, force_utf8: bool) -> Self {
         let lookahead = shared.limits.base_lookahead;
         let want_charset = !force_utf8 && shared.encoding.is_none();
@@ -80,6 +109,7 @@ impl<O: FnMut(&[u8])> Rewriter<O> {
             force_utf8,
             nested: None,
             report: Report::default(),
+            charset: None,
         }
     }
 
@@ -100,6 +130,7 @@ impl<O: FnMut(&[u8])> Rewriter<O> {
             force_utf8: false,
             nested: Some((base, force)),
             report: Report::default(),
+            charset: None,
         };
         rewriter.start(Vec::new(), encoding, None);
         rewriter
@@ -120,7 +151,7 @@ impl<O: FnMut(&[u8])> Rewriter<O> {
                 // caller's chunk size; the output does not depend on it.
                 for slice in chunk.chunks(SLICE) {
                     let Phase::Rewriting { html, doc } = &mut self.phase else {
-                        (self.sink)(slice);
+                        self.sink.write(slice);
                         continue;
                     };
                     doc.lock_input().push(slice);
@@ -130,12 +161,50 @@ impl<O: FnMut(&[u8])> Rewriter<O> {
                     self.drain();
                 }
             }
-            Phase::Passthrough { .. } => (self.sink)(chunk),
+            Phase::Passthrough { .. } => self.sink.write(chunk),
         }
     }
 
     /// Finishes the document and returns what was done.
-    pub fn end(mut self) -> Report {
+    pub fn end(self) -> Report {
+        self.finish().1
+    }
+
+    /// The sink, to take what has been written so far (a `Vec<u8>` sink, say).
+    ///
+    /// ```
+    /// let buster = cachebust::Builder::new(cachebust::Manifest::new()).build()?;
+    /// let mut rewriter = buster.rewriter(Vec::new());
+    /// rewriter.write(b"<p>hi</p>");
+    /// let so_far = std::mem::take(rewriter.sink_mut());
+    /// # Ok::<(), cachebust::Error>(())
+    /// ```
+    pub fn sink_mut(&mut self) -> &mut O {
+        &mut self.sink
+    }
+
+    /// Reads the document's bytes in `label`'s encoding (a `charset` from a `Content-Type`
+    /// header, say), whatever the configuration or the page says. Only before the first
+    /// [`Rewriter::write`]; an unknown label is ignored.
+    ///
+    /// ```
+    /// let buster = cachebust::Builder::new(cachebust::Manifest::new()).build()?;
+    /// let mut rewriter = buster.rewriter(Vec::new()).with_charset("utf-16le");
+    /// rewriter.write(b"<\0p\0>\0");
+    /// let (out, report) = rewriter.finish();
+    /// assert_eq!(out, b"<\0p\0>\0");
+    /// assert_eq!(report.warnings.len(), 1);
+    /// # Ok::<(), cachebust::Error>(())
+    /// ```
+    pub fn with_charset(mut self, label: &str) -> Self {
+        if let Some(encoding) = Encoding::for_label(label.trim().as_bytes()) {
+            self.charset = Some(encoding);
+        }
+        self
+    }
+
+    /// Finishes the document; returns the sink and what was done.
+    pub fn finish(mut self) -> (O, Report) {
         if matches!(self.phase, Phase::LookAhead { .. }) {
             self.decide();
         }
@@ -160,7 +229,7 @@ impl<O: FnMut(&[u8])> Rewriter<O> {
             merged.merge(&report);
             report = merged;
         }
-        report
+        (self.sink, report)
     }
 
     /// The look-ahead is over: choose the encoding and start rewriting what was buffered.
@@ -185,7 +254,10 @@ impl<O: FnMut(&[u8])> Rewriter<O> {
         let encoding = if self.force_utf8 {
             UTF_8
         } else {
-            bom.or(self.shared.encoding).or(meta).unwrap_or(UTF_8)
+            bom.or(self.charset)
+                .or(self.shared.encoding)
+                .or(meta)
+                .unwrap_or(UTF_8)
         };
         self.start(buffered, encoding, findings.base_offset);
     }
@@ -202,7 +274,7 @@ impl<O: FnMut(&[u8])> Rewriter<O> {
                 encoding.name()
             ));
             self.phase = Phase::Passthrough { doc: None };
-            (self.sink)(&buffered);
+            self.sink.write(&buffered);
             return;
         }
         let (base, nested_force) = match &self.nested {
@@ -249,7 +321,7 @@ impl<O: FnMut(&[u8])> Rewriter<O> {
         };
         let mut sink = doc.lock_sink();
         if !sink.staged.is_empty() {
-            (self.sink)(&sink.staged);
+            self.sink.write(&sink.staged);
             sink.staged.clear();
         }
     }
@@ -267,7 +339,7 @@ impl Buster {
     /// assert_eq!(out, b"<p>hello</p>");
     /// # Ok::<(), cachebust::Error>(())
     /// ```
-    pub fn rewriter<O: FnMut(&[u8])>(&self, sink: O) -> Rewriter<O> {
+    pub fn rewriter<O: Sink>(&self, sink: O) -> Rewriter<O> {
         Rewriter::new(
             Arc::clone(&self.shared),
             Arc::clone(&self.page),

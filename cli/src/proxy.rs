@@ -1,0 +1,352 @@
+//! `cachebust proxy`: a reverse proxy that rewrites HTML responses on their way through.
+//!
+//! ```text
+//! client ── Compression (to the client, HTML only) ── BustLayer ── Decompression ── upstream
+//! ```
+//! The manifest is reloaded when a manifest file changes or on SIGHUP; a bad new manifest
+//! keeps the old one (and says why). SIGTERM or ctrl-c stops accepting and lets the
+//! requests under way finish.
+
+use crate::args::ProxyArgs;
+use crate::manifests;
+use anyhow::{Context, Result, bail};
+use bytes::Bytes;
+use cachebust::http::BustLayer;
+use cachebust::{Builder, Buster};
+use http::{HeaderMap, HeaderValue, Request, Response, StatusCode, Uri, header};
+use http_body_util::{BodyExt, Full, combinators::BoxBody};
+use hyper::body::Incoming;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime};
+use tower::{ServiceBuilder, ServiceExt};
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::Predicate;
+use tower_http::decompression::DecompressionLayer;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+type ProxyBody = BoxBody<Bytes, BoxError>;
+/// The response body the client gets: rewriting is not `Sync`, so neither is this.
+type ClientBody = http_body_util::combinators::UnsyncBoxBody<Bytes, BoxError>;
+type Stack =
+    tower::util::BoxCloneService<Request<Incoming>, Response<ClientBody>, std::convert::Infallible>;
+
+/// Headers that belong to one connection, not to the message (RFC 9110 §7.6.1).
+const HOP_BY_HOP: [&str; 8] = [
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+pub fn run(args: ProxyArgs) -> Result<ExitCode> {
+    // Everything that can be wrong with the flags or the manifest fails before listening.
+    let buster = build(&args)?;
+    let upstream: Uri = args
+        .upstream
+        .parse()
+        .with_context(|| format!("--upstream {:?}", args.upstream))?;
+    if upstream.scheme_str() != Some("http") || upstream.authority().is_none() {
+        bail!(
+            "--upstream {:?}: an http:// URL is needed (put TLS in front of the upstream, not in it)",
+            args.upstream
+        );
+    }
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CACHEBUST_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    runtime.block_on(serve(args, upstream, buster))
+}
+
+fn build(args: &ProxyArgs) -> Result<Buster> {
+    let manifest = manifests::load(&args.source)?;
+    let page = format!("{}://localhost/", args.scheme);
+    Ok(manifests::rules(Builder::new(manifest).with_page_url(&page), &args.rules).build()?)
+}
+
+/// Compresses to the client only what was rewritten: other bodies go through as they came.
+#[derive(Clone, Copy)]
+struct HtmlOnly;
+
+impl Predicate for HtmlOnly {
+    fn should_compress<B: http_body::Body>(&self, response: &Response<B>) -> bool {
+        response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                let mime = v.split(';').next().unwrap_or_default().trim();
+                mime.eq_ignore_ascii_case("text/html")
+                    || mime.eq_ignore_ascii_case("application/xhtml+xml")
+            })
+    }
+}
+
+async fn serve(args: ProxyArgs, upstream: Uri, buster: Buster) -> Result<ExitCode> {
+    let shared = Arc::new(RwLock::new(buster));
+    tokio::spawn(reload(args.clone(), Arc::clone(&shared)));
+
+    let scheme: &'static str = if args.scheme == "https" {
+        "https"
+    } else {
+        "http"
+    };
+    let forward = Forward {
+        client: Client::builder(TokioExecutor::new()).build_http(),
+        upstream,
+    };
+    let service = ServiceBuilder::new()
+        .layer(CompressionLayer::new().compress_when(HtmlOnly))
+        .layer(
+            BustLayer::shared(shared)
+                .with_scheme(scheme)
+                .on_report(|page, report| {
+                    tracing::debug!(
+                        page,
+                        rewritten = report.rewritten,
+                        current = report.current,
+                        missing = report.missing,
+                        skipped = report.skipped.total(),
+                        bail_out = report.bail_out.as_deref().unwrap_or(""),
+                        "rewrote"
+                    );
+                }),
+        )
+        .layer(DecompressionLayer::new())
+        .service(forward)
+        .map_response(|response: Response<_>| {
+            response.map(|body| body.map_err(box_error).boxed_unsync())
+        });
+    // One concrete type for the connections' tasks (and their futures are Send).
+    let service: Stack = tower::util::BoxCloneService::new(service);
+
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    let local = listener.local_addr()?;
+    // Tests and scripts read this line to find the port.
+    eprintln!("cachebust: listening on {local}");
+    tracing::info!(%local, upstream = %args.upstream, "proxy started");
+
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut stop = std::pin::pin!(stop_signal());
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        tracing::warn!(%error, "accept failed");
+                        continue;
+                    }
+                };
+                let service = service.clone();
+                let per_request = hyper::service::service_fn(move |request: Request<Incoming>| {
+                    let request = forwarded(request, peer, scheme);
+                    service.clone().oneshot(request)
+                });
+                let connection = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), per_request);
+                let connection = graceful.watch(connection);
+                tokio::spawn(async move {
+                    if let Err(error) = connection.await {
+                        tracing::debug!(%error, "connection ended with an error");
+                    }
+                });
+            }
+            _ = &mut stop => break,
+        }
+    }
+    drop(listener);
+    tracing::info!("stopping: waiting for the requests under way");
+    tokio::select! {
+        _ = graceful.shutdown() => {}
+        _ = tokio::time::sleep(Duration::from_secs(30)) => tracing::warn!("gave up waiting after 30 s"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn stop_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("installing the SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+/// The client's request as the upstream should see it: `X-Forwarded-*` set, the body boxed.
+fn forwarded(request: Request<Incoming>, peer: SocketAddr, scheme: &str) -> Request<Incoming> {
+    let (mut parts, body) = request.into_parts();
+    let headers = &mut parts.headers;
+    let forwarded_for = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
+        Some(earlier) => format!("{earlier}, {}", peer.ip()),
+        None => peer.ip().to_string(),
+    };
+    if let Ok(value) = HeaderValue::from_str(&forwarded_for) {
+        headers.insert("x-forwarded-for", value);
+    }
+    headers.insert(
+        "x-forwarded-proto",
+        HeaderValue::from_static(if scheme == "https" { "https" } else { "http" }),
+    );
+    if let Some(host) = headers.get(header::HOST).cloned() {
+        headers.insert("x-forwarded-host", host);
+    }
+    Request::from_parts(parts, body)
+}
+
+fn remove_hop_by_hop(headers: &mut HeaderMap) {
+    let named: Vec<String> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| {
+            v.split(',')
+                .map(|n| n.trim().to_ascii_lowercase())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for name in HOP_BY_HOP
+        .iter()
+        .copied()
+        .chain(named.iter().map(String::as_str))
+    {
+        headers.remove(name);
+    }
+}
+
+/// The innermost service: sends each request to the upstream.
+#[derive(Clone)]
+struct Forward {
+    client: Client<HttpConnector, Incoming>,
+    upstream: Uri,
+}
+
+impl tower::Service<Request<Incoming>> for Forward {
+    type Response = Response<ProxyBody>;
+    type Error = std::convert::Infallible;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<Incoming>) -> Self::Future {
+        let this = self.clone();
+        Box::pin(async move { Ok(forward(&this.client, &this.upstream, request).await) })
+    }
+}
+
+fn box_error<E: Into<BoxError>>(error: E) -> BoxError {
+    error.into()
+}
+
+/// Sends the request upstream; an upstream that cannot be reached is a 502.
+async fn forward(
+    client: &Client<HttpConnector, Incoming>,
+    upstream: &Uri,
+    request: Request<Incoming>,
+) -> Response<ProxyBody> {
+    let (mut parts, body) = request.into_parts();
+    let base = upstream.path().trim_end_matches('/');
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let uri = format!(
+        "http://{}{base}{path}",
+        upstream.authority().expect("checked at start")
+    );
+    parts.uri = match uri.parse() {
+        Ok(uri) => uri,
+        Err(_) => return error_response(StatusCode::BAD_REQUEST, "bad request target"),
+    };
+    remove_hop_by_hop(&mut parts.headers);
+    if let Ok(host) = HeaderValue::from_str(upstream.authority().expect("checked").as_str()) {
+        parts.headers.insert(header::HOST, host);
+    }
+    match client.request(Request::from_parts(parts, body)).await {
+        Ok(response) => {
+            let (mut parts, body) = response.into_parts();
+            // The client's connection has its own version; hyper writes its own framing.
+            parts.version = http::Version::HTTP_11;
+            remove_hop_by_hop(&mut parts.headers);
+            Response::from_parts(parts, body.map_err(box_error).boxed())
+        }
+        Err(error) => {
+            tracing::warn!(%error, "upstream request failed");
+            error_response(StatusCode::BAD_GATEWAY, "the upstream could not be reached")
+        }
+    }
+}
+
+fn error_response(status: StatusCode, text: &'static str) -> Response<ProxyBody> {
+    let mut response = Response::new(
+        Full::new(Bytes::from_static(text.as_bytes()))
+            .map_err(box_error)
+            .boxed(),
+    );
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    response
+}
+
+/// Reloads the manifest when one of its files changes, or on SIGHUP.
+async fn reload(args: ProxyArgs, shared: Arc<RwLock<Buster>>) {
+    let mtimes = |args: &ProxyArgs| -> Vec<Option<SystemTime>> {
+        args.source
+            .manifests
+            .iter()
+            .map(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
+            .collect()
+    };
+    let mut seen = mtimes(&args);
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .expect("installing the SIGHUP handler");
+    let interval = Duration::from_secs_f64(args.reload_interval.max(0.05));
+    loop {
+        let why = tokio::select! {
+            _ = hangup.recv() => "SIGHUP",
+            _ = tokio::time::sleep(interval) => {
+                let now = mtimes(&args);
+                if now == seen {
+                    continue;
+                }
+                seen = now;
+                "a manifest file changed"
+            }
+        };
+        match build(&args) {
+            Ok(buster) => {
+                *shared.write().unwrap_or_else(|p| p.into_inner()) = buster;
+                tracing::info!(why, "manifest reloaded");
+            }
+            Err(error) => tracing::warn!(
+                why,
+                error = format!("{error:#}"),
+                "manifest not reloaded; keeping the old one"
+            ),
+        }
+    }
+}

@@ -1,0 +1,714 @@
+//! `cachebust proxy` over real HTTP: an upstream hyper server on 127.0.0.1, the proxy binary
+//! on another port, and a hyper client.
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, Empty, Full, combinators::BoxBody};
+use hyper::body::{Frame, Incoming};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use std::convert::Infallible;
+use std::io::{BufRead, BufReader, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use tempfile::TempDir;
+
+type Body = BoxBody<Bytes, std::io::Error>;
+
+const PAGE: &str = r#"<html><head><link rel="icon" href="/img/a.png"></head><body><img src="img/a.png" srcset="/img/a.png 1x, /img/b.png 2x"><a href="/img/a.png">a link</a></body></html>"#;
+
+fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed()
+}
+
+fn html(body: impl Into<Bytes>) -> Response<Body> {
+    Response::builder()
+        .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+        .body(full(body))
+        .unwrap()
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(data).unwrap();
+    encoder.finish().unwrap()
+}
+
+fn brotli(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut writer = brotli::CompressorWriter::new(&mut out, 4096, 5, 22);
+        writer.write_all(data).unwrap();
+    }
+    out
+}
+
+/// A body that sends `chunks`, waiting `pause` between them, then fails if `fail`.
+fn stream(chunks: Vec<Bytes>, pause: Duration, fail: bool) -> Body {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, std::io::Error>>(4);
+    tokio::spawn(async move {
+        for chunk in chunks {
+            if tx.send(Ok(Frame::data(chunk))).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(pause).await;
+        }
+        if fail {
+            let _ = tx.send(Err(std::io::Error::other("upstream broke"))).await;
+        }
+    });
+    ChannelBody(rx).boxed()
+}
+
+/// A body fed through a channel.
+struct ChannelBody(tokio::sync::mpsc::Receiver<Result<Frame<Bytes>, std::io::Error>>);
+
+impl http_body::Body for ChannelBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        self.0.poll_recv(cx)
+    }
+}
+
+/// Bytes of the big page the upstream streams, and whether it has finished sending.
+struct Upstream {
+    addr: SocketAddr,
+    big_done: Arc<AtomicBool>,
+}
+
+async fn upstream_route(
+    request: Request<Incoming>,
+    big_done: Arc<AtomicBool>,
+) -> Result<Response<Body>, Infallible> {
+    let path = request.uri().path().to_owned();
+    let response = match path.as_str() {
+        "/page.html" => {
+            let mut response = html(PAGE);
+            let headers = response.headers_mut();
+            headers.insert(header::ETAG, "\"abc\"".parse().unwrap());
+            headers.insert(header::ACCEPT_RANGES, "bytes".parse().unwrap());
+            headers.insert(header::CONTENT_LENGTH, PAGE.len().into());
+            response
+        }
+        "/chunked.html" => {
+            let chunks = PAGE
+                .as_bytes()
+                .chunks(7)
+                .map(Bytes::copy_from_slice)
+                .collect();
+            let mut response = html("");
+            *response.body_mut() = stream(chunks, Duration::from_millis(1), false);
+            response
+        }
+        "/gzip.html" | "/br.html" => {
+            let encoded = if path == "/gzip.html" {
+                gzip(PAGE.as_bytes())
+            } else {
+                brotli(PAGE.as_bytes())
+            };
+            let mut response = html(encoded);
+            let encoding = if path == "/gzip.html" { "gzip" } else { "br" };
+            response
+                .headers_mut()
+                .insert(header::CONTENT_ENCODING, encoding.parse().unwrap());
+            response
+        }
+        "/image.png" => Response::builder()
+            .header(header::CONTENT_TYPE, "image/png")
+            .header(header::ETAG, "\"img\"")
+            .body(full(&b"\x89PNG\r\n\x1a\n<img src=/img/a.png>"[..]))
+            .unwrap(),
+        "/api.json" => Response::builder()
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(full(r#"{"html": "<img src=\"/img/a.png\">"}"#))
+            .unwrap(),
+        "/not-modified" => Response::builder()
+            .status(StatusCode::NOT_MODIFIED)
+            .body(full(""))
+            .unwrap(),
+        "/range.html" => Response::builder()
+            .status(StatusCode::PARTIAL_CONTENT)
+            .header(header::CONTENT_TYPE, "text/html")
+            .header(header::CONTENT_RANGE, format!("bytes 0-19/{}", PAGE.len()))
+            .body(full(&PAGE[..20]))
+            .unwrap(),
+        "/no-transform.html" => {
+            let mut response = html(PAGE);
+            response.headers_mut().insert(
+                header::CACHE_CONTROL,
+                "public, no-transform".parse().unwrap(),
+            );
+            response
+        }
+        "/truncated.html" => {
+            let chunks = vec![Bytes::from_static(&PAGE.as_bytes()[..60]); 3];
+            let mut response = html("");
+            *response.body_mut() = stream(chunks, Duration::from_millis(5), true);
+            response
+        }
+        "/headers" => {
+            let text: String = request
+                .headers()
+                .iter()
+                .map(|(k, v)| format!("{k}: {}\n", v.to_str().unwrap_or("?")))
+                .collect();
+            Response::builder()
+                .header(header::CONTENT_TYPE, "text/plain")
+                .body(full(text))
+                .unwrap()
+        }
+        "/slow.html" => {
+            let chunks = vec![Bytes::from_static(PAGE.as_bytes()); 4];
+            let mut response = html("");
+            *response.body_mut() = stream(chunks, Duration::from_millis(300), false);
+            response
+        }
+        "/big.html" => {
+            let mib: usize = request
+                .uri()
+                .query()
+                .and_then(|q| q.parse().ok())
+                .unwrap_or(64);
+            let (tx, rx) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, std::io::Error>>(2);
+            let done = Arc::clone(&big_done);
+            done.store(false, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let unit = Bytes::from(
+                    format!("<p>{}</p><img src=\"/img/a.png\">\n", "x".repeat(4000)).repeat(16),
+                );
+                let mut sent = 0;
+                while sent < mib << 20 {
+                    if tx.send(Ok(Frame::data(unit.clone()))).await.is_err() {
+                        return;
+                    }
+                    sent += unit.len();
+                }
+                done.store(true, Ordering::SeqCst);
+            });
+            let mut response = html("");
+            *response.body_mut() = ChannelBody(rx).boxed();
+            response
+        }
+        _ => Response::builder()
+            .status(StatusCode::NOT_FOUND)
+            .body(full("no"))
+            .unwrap(),
+    };
+    Ok(response)
+}
+
+async fn start_upstream() -> Upstream {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let big_done = Arc::new(AtomicBool::new(false));
+    let done = Arc::clone(&big_done);
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let done = Arc::clone(&done);
+            tokio::spawn(async move {
+                let service =
+                    hyper::service::service_fn(move |r| upstream_route(r, Arc::clone(&done)));
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    Upstream { addr, big_done }
+}
+
+/// The proxy binary, and the address it listens on.
+struct Proxy {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_proxy(upstream: SocketAddr, manifest: &Path, extra: &[&str]) -> Proxy {
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("cachebust"))
+        .args([
+            "proxy",
+            "--listen",
+            "127.0.0.1:0",
+            "--reload-interval",
+            "0.1",
+            "--upstream",
+        ])
+        .arg(format!("http://{upstream}"))
+        .arg("-m")
+        .arg(manifest)
+        .args(extra)
+        .env("CACHEBUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    let addr = loop {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "the proxy exited before listening"
+        );
+        if let Some(addr) = line.trim().strip_prefix("cachebust: listening on ") {
+            break addr.parse().unwrap();
+        }
+    };
+    // Keep draining the log so that the proxy never blocks on a full pipe.
+    std::thread::spawn(move || {
+        let mut sink = String::new();
+        while stderr.read_line(&mut sink).unwrap_or(0) > 0 {
+            sink.clear();
+        }
+    });
+    Proxy { child, addr }
+}
+
+fn manifest_file(dir: &TempDir, versions: &str) -> PathBuf {
+    let path = dir.path().join("versions.json");
+    std::fs::write(&path, versions).unwrap();
+    path
+}
+
+type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Empty<Bytes>>;
+
+fn client() -> HttpClient {
+    Client::builder(TokioExecutor::new()).build_http()
+}
+
+async fn get(
+    client: &HttpClient,
+    addr: SocketAddr,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (http::response::Parts, Result<Bytes, String>) {
+    get_method(client, addr, "GET", path, headers).await
+}
+
+async fn get_method(
+    client: &HttpClient,
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (http::response::Parts, Result<Bytes, String>) {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(format!("http://{addr}{path}"))
+        .header(header::HOST, format!("site.test:{}", addr.port()));
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let response = client
+        .request(request.body(Empty::new()).unwrap())
+        .await
+        .unwrap();
+    let (parts, body) = response.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .map_err(|e| e.to_string());
+    (parts, body)
+}
+
+fn expected_page(port: u16) -> String {
+    // What `cachebust rewrite` makes of the same page at the same URL.
+    let output = Command::new(assert_cmd::cargo::cargo_bin("cachebust"))
+        .args(["rewrite", "-", "-m"])
+        .arg(std::env::var("CB_MANIFEST").unwrap())
+        .args(["--base-url", &format!("http://site.test:{port}/page.html")])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            child.stdin.take().unwrap().write_all(PAGE.as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    String::from_utf8(output.stdout).unwrap()
+}
+
+const VERSIONS: &str = r#"{"/img/a.png": "v1", "/img/b.png": "v2"}"#;
+
+fn rewritten_page() -> String {
+    r#"<html><head><link rel="icon" href="/img/a.png?vh=v1"></head><body><img src="img/a.png?vh=v1" srcset="/img/a.png?vh=v1 1x, /img/b.png?vh=v2 2x"><a href="/img/a.png">a link</a></body></html>"#.to_owned()
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn html_is_rewritten_and_the_rest_passes() {
+    let dir = TempDir::new().unwrap();
+    let manifest = manifest_file(&dir, VERSIONS);
+    runtime().block_on(async {
+        let upstream = start_upstream().await;
+        let proxy = start_proxy(upstream.addr, &manifest, &[]);
+        let client = client();
+        let expected = rewritten_page();
+        assert!(expected.contains("<a href=\"/img/a.png\">"), "links stay");
+
+        let (parts, body) = get(&client, proxy.addr, "/page.html", &[]).await;
+        assert_eq!(parts.status, 200);
+        assert_eq!(body.unwrap(), expected.as_bytes());
+        assert!(parts.headers.get(header::CONTENT_LENGTH).is_none());
+        assert!(parts.headers.get(header::ACCEPT_RANGES).is_none());
+        assert_eq!(parts.headers[header::ETAG], "W/\"abc\"");
+
+        for path in ["/chunked.html", "/gzip.html", "/br.html"] {
+            let (parts, body) = get(&client, proxy.addr, path, &[]).await;
+            assert_eq!(body.unwrap(), expected.as_bytes(), "{path}");
+            assert!(
+                parts.headers.get(header::CONTENT_ENCODING).is_none(),
+                "{path}: the client asked for none"
+            );
+        }
+        // Compressed to the client when it asks.
+        let (parts, body) = get(
+            &client,
+            proxy.addr,
+            "/gzip.html",
+            &[("accept-encoding", "gzip")],
+        )
+        .await;
+        assert_eq!(parts.headers[header::CONTENT_ENCODING], "gzip");
+        let mut decoded = String::new();
+        std::io::Read::read_to_string(
+            &mut flate2::read::GzDecoder::new(&body.unwrap()[..]),
+            &mut decoded,
+        )
+        .unwrap();
+        assert_eq!(decoded, expected);
+
+        // Left alone: other content types, HEAD, 304, 206, no-transform.
+        let (parts, body) = get(
+            &client,
+            proxy.addr,
+            "/image.png",
+            &[("accept-encoding", "gzip, br")],
+        )
+        .await;
+        assert_eq!(body.unwrap(), &b"\x89PNG\r\n\x1a\n<img src=/img/a.png>"[..]);
+        assert_eq!(parts.headers[header::ETAG], "\"img\"");
+        assert_eq!(parts.headers[header::CONTENT_LENGTH], "28");
+        assert!(parts.headers.get(header::CONTENT_ENCODING).is_none());
+        let (_, body) = get(&client, proxy.addr, "/api.json", &[]).await;
+        assert_eq!(
+            body.unwrap(),
+            r#"{"html": "<img src=\"/img/a.png\">"}"#.as_bytes()
+        );
+        let (parts, body) = get_method(&client, proxy.addr, "HEAD", "/page.html", &[]).await;
+        assert_eq!(
+            parts.headers[header::CONTENT_LENGTH],
+            PAGE.len().to_string().as_str()
+        );
+        assert_eq!(parts.headers[header::ETAG], "\"abc\"");
+        assert!(body.unwrap().is_empty());
+        let (parts, _) = get(&client, proxy.addr, "/not-modified", &[]).await;
+        assert_eq!(parts.status, 304);
+        let (parts, body) = get(
+            &client,
+            proxy.addr,
+            "/range.html",
+            &[("range", "bytes=0-19")],
+        )
+        .await;
+        assert_eq!(parts.status, 206);
+        assert_eq!(body.unwrap(), &PAGE.as_bytes()[..20]);
+        let (_, body) = get(&client, proxy.addr, "/no-transform.html", &[]).await;
+        assert_eq!(body.unwrap(), PAGE.as_bytes());
+
+        // The upstream learns who asked.
+        let (_, body) = get(
+            &client,
+            proxy.addr,
+            "/headers",
+            &[("x-forwarded-for", "10.9.8.7")],
+        )
+        .await;
+        let seen = String::from_utf8(body.unwrap().to_vec()).unwrap();
+        assert!(
+            seen.contains("x-forwarded-for: 10.9.8.7, 127.0.0.1"),
+            "{seen}"
+        );
+        assert!(seen.contains("x-forwarded-proto: http"), "{seen}");
+        assert!(
+            seen.contains(&format!(
+                "x-forwarded-host: site.test:{}",
+                proxy.addr.port()
+            )),
+            "{seen}"
+        );
+    });
+}
+
+#[test]
+fn a_truncated_upstream_fails_the_client_body() {
+    let dir = TempDir::new().unwrap();
+    let manifest = manifest_file(&dir, VERSIONS);
+    runtime().block_on(async {
+        let upstream = start_upstream().await;
+        let proxy = start_proxy(upstream.addr, &manifest, &[]);
+        let (_, body) = get(&client(), proxy.addr, "/truncated.html", &[]).await;
+        assert!(body.is_err(), "a clean but truncated page: {body:?}");
+    });
+}
+
+#[test]
+fn an_unreachable_upstream_is_a_502() {
+    let dir = TempDir::new().unwrap();
+    let manifest = manifest_file(&dir, VERSIONS);
+    let unused = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let proxy = start_proxy(unused, &manifest, &[]);
+    runtime().block_on(async {
+        let (parts, _) = get(&client(), proxy.addr, "/page.html", &[]).await;
+        assert_eq!(parts.status, 502);
+    });
+}
+
+#[test]
+fn a_bad_flag_or_manifest_fails_before_listening() {
+    let dir = TempDir::new().unwrap();
+    let bad = manifest_file(&dir, r#"{"/a.png": "a b"}"#);
+    assert_cmd::Command::cargo_bin("cachebust")
+        .unwrap()
+        .args([
+            "proxy",
+            "--listen",
+            "127.0.0.1:0",
+            "--upstream",
+            "http://127.0.0.1:9",
+            "-m",
+        ])
+        .arg(&bad)
+        .assert()
+        .code(2);
+    let good = manifest_file(&dir, VERSIONS);
+    assert_cmd::Command::cargo_bin("cachebust")
+        .unwrap()
+        .args([
+            "proxy",
+            "--listen",
+            "127.0.0.1:0",
+            "--upstream",
+            "https://example.com",
+            "-m",
+        ])
+        .arg(&good)
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn manifest_reload_under_load() {
+    let dir = TempDir::new().unwrap();
+    let manifest = manifest_file(&dir, VERSIONS);
+    runtime().block_on(async {
+        let upstream = start_upstream().await;
+        let proxy = start_proxy(upstream.addr, &manifest, &[]);
+        let client = client();
+        let load = {
+            let client = client.clone();
+            let addr = proxy.addr;
+            tokio::spawn(async move {
+                let mut errors = 0;
+                let mut seen = std::collections::BTreeSet::new();
+                let start = Instant::now();
+                while start.elapsed() < Duration::from_secs(3) {
+                    let (parts, body) = get(&client, addr, "/page.html", &[]).await;
+                    match (parts.status, body) {
+                        (StatusCode::OK, Ok(body)) => {
+                            let text = String::from_utf8(body.to_vec()).unwrap();
+                            seen.insert(text.contains("vh=v9"));
+                        }
+                        _ => errors += 1,
+                    }
+                }
+                (errors, seen)
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        // A bad manifest is refused and the old one kept.
+        std::fs::write(&manifest, r#"{"/img/a.png": "not valid"}"#).unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let (_, body) = get(&client, proxy.addr, "/page.html", &[]).await;
+        assert!(
+            String::from_utf8(body.unwrap().to_vec())
+                .unwrap()
+                .contains("vh=v1")
+        );
+        std::fs::write(&manifest, r#"{"/img/a.png": "v9", "/img/b.png": "v2"}"#).unwrap();
+        let (errors, seen) = load.await.unwrap();
+        assert_eq!(errors, 0, "no request fails while the manifest changes");
+        assert!(
+            seen.contains(&true) && seen.contains(&false),
+            "both versions served: {seen:?}"
+        );
+        // SIGHUP reloads too.
+        std::fs::write(&manifest, r#"{"/img/a.png": "v10", "/img/b.png": "v2"}"#).unwrap();
+        let _ = Command::new("kill")
+            .args(["-HUP", &proxy.child.id().to_string()])
+            .status();
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let (_, body) = get(&client, proxy.addr, "/page.html", &[]).await;
+        assert!(
+            String::from_utf8(body.unwrap().to_vec())
+                .unwrap()
+                .contains("vh=v10")
+        );
+    });
+}
+
+#[test]
+fn two_thousand_requests_at_concurrency_50() {
+    let dir = TempDir::new().unwrap();
+    let manifest = manifest_file(&dir, VERSIONS);
+    // SAFETY of the test: one variable, set before any thread reads it.
+    unsafe { std::env::set_var("CB_MANIFEST", &manifest) };
+    runtime().block_on(async {
+        let upstream = start_upstream().await;
+        let proxy = start_proxy(upstream.addr, &manifest, &[]);
+        let expected = Bytes::from(expected_page(proxy.addr.port()));
+        assert_eq!(expected, rewritten_page().as_bytes());
+        let client = client();
+        let semaphore = Arc::new(tokio::sync::Semaphore::new(50));
+        let mut tasks = Vec::new();
+        for i in 0..2000 {
+            let permit = Arc::clone(&semaphore).acquire_owned().await.unwrap();
+            let client = client.clone();
+            let addr = proxy.addr;
+            let path = if i % 2 == 0 {
+                "/page.html"
+            } else {
+                "/chunked.html"
+            };
+            tasks.push(tokio::spawn(async move {
+                let result =
+                    tokio::time::timeout(Duration::from_secs(30), get(&client, addr, path, &[]))
+                        .await;
+                drop(permit);
+                result
+                    .ok()
+                    .and_then(|(parts, body)| (parts.status == 200).then_some(body.ok()).flatten())
+            }));
+        }
+        let mut errors = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Some(body) => assert_eq!(body, expected),
+                None => errors += 1,
+            }
+        }
+        assert_eq!(errors, 0);
+    });
+}
+
+fn peak_rss_mib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap())
+        })
+        .unwrap_or(0)
+        / 1024
+}
+
+/// Streams `mib` MiB through the proxy: the first bytes arrive before the upstream has
+/// finished, and the proxy's peak RSS stays under 64 MiB.
+fn stream_big_page(mib: usize) {
+    let dir = TempDir::new().unwrap();
+    let manifest = manifest_file(&dir, VERSIONS);
+    runtime().block_on(async {
+        let upstream = start_upstream().await;
+        let proxy = start_proxy(upstream.addr, &manifest, &[]);
+        let request = Request::get(format!("http://{}/big.html?{mib}", proxy.addr))
+            .body(Empty::<Bytes>::new())
+            .unwrap();
+        let response = client().request(request).await.unwrap();
+        let mut body = response.into_body();
+        let mut received = 0usize;
+        let mut first_before_done = None;
+        while let Some(frame) = body.frame().await {
+            let frame = frame.unwrap();
+            if let Some(data) = frame.data_ref() {
+                if first_before_done.is_none() {
+                    first_before_done = Some(!upstream.big_done.load(Ordering::SeqCst));
+                }
+                received += data.len();
+            }
+        }
+        assert!(received >= mib << 20);
+        assert_eq!(
+            first_before_done,
+            Some(true),
+            "the first bytes came before the upstream finished"
+        );
+        let rss = peak_rss_mib(proxy.child.id());
+        assert!(rss > 0 && rss < 64, "peak RSS {rss} MiB");
+        eprintln!("streamed {} MiB, proxy peak_rss_mib={rss}", received >> 20);
+    });
+}
+
+#[test]
+fn a_large_page_streams_in_bounded_memory() {
+    stream_big_page(96);
+}
+
+/// The full-size run (1 GiB); `.ci/run` runs it in release mode.
+#[test]
+#[ignore]
+fn a_gigabyte_page_streams_in_bounded_memory() {
+    stream_big_page(1024);
+}
+
+#[test]
+fn sigterm_lets_the_requests_under_way_finish() {
+    let dir = TempDir::new().unwrap();
+    let manifest = manifest_file(&dir, VERSIONS);
+    runtime().block_on(async {
+        let upstream = start_upstream().await;
+        let mut proxy = start_proxy(upstream.addr, &manifest, &[]);
+        let client = client();
+        let addr = proxy.addr;
+        let slow = tokio::spawn(async move { get(&client, addr, "/slow.html", &[]).await });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let _ = Command::new("kill")
+            .args(["-TERM", &proxy.child.id().to_string()])
+            .status();
+        let (parts, body) = slow.await.unwrap();
+        assert_eq!(parts.status, 200);
+        assert_eq!(body.unwrap().len(), 4 * rewritten_page().len());
+        let status = proxy.child.wait().unwrap();
+        assert!(status.success(), "{status:?}");
+    });
+}

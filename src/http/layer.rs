@@ -1,0 +1,179 @@
+//! The tower layer: HTML responses of the wrapped service rewritten as they stream.
+
+use super::body::{BustBody, OnReport};
+use super::{Decision, fix_headers, page_url, should_rewrite};
+use crate::config::Buster;
+use crate::filter::BodyFilter;
+use ::http::{Method, Request, Response};
+use bytes::Bytes;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, RwLock};
+use std::task::{Context, Poll, ready};
+
+/// A [`tower_layer::Layer`] that rewrites the HTML responses of a hyper 1 or axum service
+/// (see [`super::should_rewrite`] for which), with the page URL taken from each request.
+///
+/// ```
+/// use cachebust::http::BustLayer;
+/// let buster = cachebust::Builder::new(cachebust::Manifest::new()).build()?;
+/// let layer = BustLayer::new(buster).with_scheme("https");
+/// // axum: Router::new().route(...).layer(layer)
+/// # Ok::<(), cachebust::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct BustLayer {
+    buster: Arc<RwLock<Buster>>,
+    scheme: &'static str,
+    on_report: Option<OnReport>,
+}
+
+impl BustLayer {
+    /// A layer rewriting with `buster` (its page URL is replaced by each request's).
+    pub fn new(buster: Buster) -> Self {
+        BustLayer::shared(Arc::new(RwLock::new(buster)))
+    }
+
+    /// A layer whose configuration can be swapped while it serves (a reloaded manifest):
+    /// each response uses the configuration current when it starts.
+    ///
+    /// ```
+    /// use std::sync::{Arc, RwLock};
+    /// let shared = Arc::new(RwLock::new(cachebust::Builder::new(cachebust::Manifest::new()).build()?));
+    /// let layer = cachebust::http::BustLayer::shared(Arc::clone(&shared));
+    /// *shared.write().unwrap() = cachebust::Builder::new(cachebust::Manifest::new()).build()?;
+    /// # Ok::<(), cachebust::Error>(())
+    /// ```
+    pub fn shared(buster: Arc<RwLock<Buster>>) -> Self {
+        BustLayer {
+            buster,
+            scheme: "http",
+            on_report: None,
+        }
+    }
+
+    /// The scheme of the page URLs (`http` unless the server speaks TLS).
+    ///
+    /// ```
+    /// # let buster = cachebust::Builder::new(cachebust::Manifest::new()).build()?;
+    /// let layer = cachebust::http::BustLayer::new(buster).with_scheme("https");
+    /// # Ok::<(), cachebust::Error>(())
+    /// ```
+    pub fn with_scheme(mut self, scheme: &'static str) -> Self {
+        self.scheme = scheme;
+        self
+    }
+
+    /// Called with each rewritten page's URL and report when its body ends.
+    ///
+    /// ```
+    /// # let buster = cachebust::Builder::new(cachebust::Manifest::new()).build()?;
+    /// let layer = cachebust::http::BustLayer::new(buster)
+    ///     .on_report(|page, report| eprintln!("{page}: {} rewritten", report.rewritten));
+    /// # Ok::<(), cachebust::Error>(())
+    /// ```
+    pub fn on_report(mut self, f: impl Fn(&str, &crate::Report) + Send + Sync + 'static) -> Self {
+        self.on_report = Some(Arc::new(f));
+        self
+    }
+}
+
+impl<S> tower_layer::Layer<S> for BustLayer {
+    type Service = BustService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        BustService {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+/// The service [`BustLayer`] wraps around another.
+#[derive(Clone)]
+pub struct BustService<S> {
+    inner: S,
+    layer: BustLayer,
+}
+
+impl<S, ReqBody, ResBody> tower_service::Service<Request<ReqBody>> for BustService<S>
+where
+    S: tower_service::Service<Request<ReqBody>, Response = Response<ResBody>>,
+    ResBody: http_body::Body<Data = Bytes>,
+{
+    type Response = Response<BustBody<ResBody>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        let page = page_url(self.layer.scheme, &request);
+        let method = request.method().clone();
+        let buster = self
+            .layer
+            .buster
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        ResponseFuture {
+            inner: self.inner.call(request),
+            context: Some(RequestContext {
+                method,
+                page,
+                buster,
+                on_report: self.layer.on_report.clone(),
+            }),
+        }
+    }
+}
+
+struct RequestContext {
+    method: Method,
+    page: Option<String>,
+    buster: Buster,
+    on_report: Option<OnReport>,
+}
+
+pin_project_lite::pin_project! {
+    /// The response future of [`BustService`].
+    pub struct ResponseFuture<F> {
+        #[pin]
+        inner: F,
+        context: Option<RequestContext>,
+    }
+}
+
+impl<F, ResBody, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<Response<ResBody>, E>>,
+    ResBody: http_body::Body<Data = Bytes>,
+{
+    type Output = Result<Response<BustBody<ResBody>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let response = ready!(this.inner.poll(cx))?;
+        let context = this.context.take().expect("polled after completion");
+        let (mut parts, body) = response.into_parts();
+        let decision = should_rewrite(&context.method, parts.status, &parts.headers);
+        let page_buster = context
+            .page
+            .as_deref()
+            .and_then(|page| Some((page, context.buster.for_page(page).ok()?)));
+        let body = match (decision, page_buster) {
+            (Decision::Rewrite { charset }, Some((page, buster))) => {
+                fix_headers(&mut parts.headers);
+                let filter = match charset {
+                    Some(charset) => BodyFilter::with_charset(&buster, &charset),
+                    None => BodyFilter::new(&buster),
+                };
+                BustBody::rewriting(body, filter, page.to_owned(), context.on_report)
+            }
+            _ => BustBody::passthrough(body),
+        };
+        Poll::Ready(Ok(Response::from_parts(parts, body)))
+    }
+}
