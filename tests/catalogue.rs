@@ -251,14 +251,20 @@ fn time_grows_linearly_on_adversarial_inputs() {
         // Timing on a shared machine is noisy: a linear cost passes one of three tries, a
         // quadratic one (16x) none.
         let tries: Vec<(f64, f64)> = (0..3)
-            .map(|_| (time(generate(n).as_bytes()), time(generate(4 * n).as_bytes())))
+            .map(|_| {
+                (
+                    time(generate(n).as_bytes()),
+                    time(generate(4 * n).as_bytes()),
+                )
+            })
             .collect();
         assert!(
-            tries.iter().any(|(small, large)| *large <= 5.0 * small + 0.01),
+            tries
+                .iter()
+                .any(|(small, large)| *large <= 5.0 * small + 0.01),
             "{name}: (n={n}, 4n) took {tries:?}"
         );
     }
-}
 }
 
 // ---- Manifests
