@@ -165,7 +165,7 @@ pub use error::Error;
 pub use filter::BodyFilter;
 pub use html::attributes::{AttributeTable, Condition, CustomCondition, Rule, ValueKind};
 pub use html::{Rewriter, Sink};
-pub use manifest::{Entry, Manifest};
+pub use manifest::{Diff, Entry, Manifest};
 pub use report::{Outcome, Report, SkipCounts, SkipReason};
 pub use value::Busted;
 

@@ -27,6 +27,110 @@ pub enum Command {
     Url(UrlArgs),
     /// A reverse proxy that rewrites the HTML responses of an upstream.
     Proxy(ProxyArgs),
+    /// The assets added, changed and removed between two manifests, as absolute URLs.
+    Diff(DiffArgs),
+    /// Ask an image CDN to invalidate the assets that changed between two manifests.
+    Purge(PurgeArgs),
+    /// Print a random URL-safe token (a global version, an Optimole `cb:` token).
+    Token(TokenArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    List,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The older manifest (any supported format).
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+    /// The newer manifest.
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+    /// The site's URL, that root-relative keys are joined to.
+    #[arg(long, value_name = "URL", default_value = "http://localhost/")]
+    pub base_url: String,
+    /// `list`: a line `added|changed|removed<TAB>URL` per asset; `json`: an object of three
+    /// lists.
+    #[arg(long, value_enum, default_value = "list")]
+    pub format: DiffFormat,
+    #[arg(long, value_name = "FMT")]
+    pub manifest_format: Option<String>,
+    #[arg(long, value_name = "PREFIX")]
+    pub manifest_prefix: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Provider {
+    Cloudimage,
+    Optimole,
+}
+
+#[derive(Debug, Args)]
+pub struct PurgeArgs {
+    /// The image CDN.
+    #[arg(long, value_enum)]
+    pub provider: Provider,
+    /// The older manifest.
+    #[arg(value_name = "OLD")]
+    pub old: Option<PathBuf>,
+    /// The newer manifest: the assets that changed (or were removed) are invalidated.
+    #[arg(value_name = "NEW")]
+    pub new: Option<PathBuf>,
+    /// The site's URL, that root-relative keys are joined to.
+    #[arg(long, value_name = "URL", default_value = "http://localhost/")]
+    pub base_url: String,
+    /// Print each request as a JSON line (the key masked) instead of sending it; the
+    /// default when no key is given.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Invalidate everything.
+    #[arg(long, conflicts_with = "domain")]
+    pub all: bool,
+    /// Optimole: invalidate every asset of this domain.
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: Option<String>,
+    /// The API's base URL (default: the provider's).
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// The environment variable holding the API key (default CLOUDIMAGE_API_KEY or
+    /// OPTIMOLE_API_KEY).
+    #[arg(long, value_name = "VAR")]
+    pub key_env: Option<String>,
+    /// A file holding the API key.
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Cloudimage: the token was created before November 2021 (URLs start with /v7/).
+    #[arg(long)]
+    pub cloudimage_v7: bool,
+    /// Cloudimage: an alias, NAME=ORIGIN (repeatable).
+    #[arg(long, value_name = "NAME=ORIGIN")]
+    pub cloudimage_alias: Vec<String>,
+    /// Cloudimage: the configured origin prefix, stripped from the URLs.
+    #[arg(long, value_name = "URL")]
+    pub cloudimage_prefix: Option<String>,
+    /// URLs per request (Optimole: at most 100, the default; Cloudimage: all in one).
+    #[arg(long, value_name = "N")]
+    pub batch_size: Option<usize>,
+    /// Start at this batch (to resume a run that failed part way).
+    #[arg(long, value_name = "N", default_value = "1")]
+    pub from_batch: usize,
+    /// Seconds to wait for each answer.
+    #[arg(long, value_name = "SECONDS", default_value = "30")]
+    pub timeout: f64,
+    #[arg(long, value_name = "FMT")]
+    pub manifest_format: Option<String>,
+    #[arg(long, value_name = "PREFIX")]
+    pub manifest_prefix: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// Characters in the token (1 to 64).
+    #[arg(long, value_name = "N", default_value = "12")]
+    pub length: usize,
 }
 
 #[derive(Debug, Args, Clone)]

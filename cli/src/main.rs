@@ -8,6 +8,7 @@ mod args;
 mod files;
 mod manifests;
 mod proxy;
+mod purge;
 mod rewrite;
 mod small;
 
@@ -21,6 +22,9 @@ fn main() -> ExitCode {
         args::Command::Manifest(args) => small::manifest(args),
         args::Command::Url(args) => small::url(args),
         args::Command::Proxy(args) => proxy::run(args),
+        args::Command::Diff(args) => purge::diff(args),
+        args::Command::Purge(args) => purge::purge(args),
+        args::Command::Token(args) => purge::token(args),
     };
     result.unwrap_or_else(|error| {
         eprintln!("cachebust: error: {error:#}");

@@ -64,6 +64,17 @@ pub struct Manifest {
     rename_targets: HashSet<Box<str>>,
 }
 
+/// The keys that differ between two manifests ([`Manifest::diff`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Diff {
+    /// In the newer manifest only.
+    pub added: Vec<String>,
+    /// In both, with another entry.
+    pub changed: Vec<String>,
+    /// In the older manifest only.
+    pub removed: Vec<String>,
+}
+
 /// The longest version a manifest accepts.
 pub const MAX_VERSION_LEN: usize = 64;
 
@@ -278,6 +289,38 @@ impl Manifest {
             .values()
             .chain(self.urls.values())
             .map(|stored| (&*stored.key, &stored.entry))
+    }
+
+    /// What changed from `self` to `newer`: keys added, whose entry changed, removed (as
+    /// written in the manifest they come from; sorted). Keys are compared normalised, so
+    /// `/a/./b.png` and `/a/b.png` are one asset.
+    ///
+    /// ```
+    /// let old = cachebust::Manifest::from_json(r#"{"/a.png": "1", "/b.png": "1", "/c.png": "1"}"#)?;
+    /// let new = cachebust::Manifest::from_json(r#"{"/a.png": "1", "/b.png": "2", "/d.png": "1"}"#)?;
+    /// let diff = old.diff(&new);
+    /// assert_eq!((diff.added, diff.changed, diff.removed),
+    ///            (vec!["/d.png".into()], vec!["/b.png".into()], vec!["/c.png".into()]));
+    /// # Ok::<(), cachebust::Error>(())
+    /// ```
+    pub fn diff(&self, newer: &Manifest) -> Diff {
+        let mut diff = Diff::default();
+        for (key, entry) in newer.iter() {
+            match self.get(key) {
+                None => diff.added.push(key.to_owned()),
+                Some(old) if old != entry => diff.changed.push(key.to_owned()),
+                Some(_) => {}
+            }
+        }
+        for (key, _) in self.iter() {
+            if newer.get(key).is_none() {
+                diff.removed.push(key.to_owned());
+            }
+        }
+        diff.added.sort();
+        diff.changed.sort();
+        diff.removed.sort();
+        diff
     }
 
     pub(crate) fn lookup_path(&self, path: &str) -> Option<&Entry> {
