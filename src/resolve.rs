@@ -185,17 +185,24 @@ impl Resolver<'_> {
             return Err(SkipReason::Foreign);
         }
         let relative = parts.authority.is_none() && !t[parts.path.clone()].starts_with(['/', '\\']);
-        let target = Target {
+        let target = self.query_target(parts, &lookup, relative, || url.path().to_owned());
+        Ok((target, lookup))
+    }
+
+    /// A reference written plainly (no CDN), versioned through its own query.
+    fn query_target(
+        &self,
+        parts: Parts,
+        lookup: &Lookup<'_>,
+        relative: bool,
+        path: impl FnOnce() -> String,
+    ) -> Target {
+        Target {
             asset_path: parts.path.clone(),
             parts,
             style: Style::Query,
-            rename: rename_from(
-                &lookup,
-                || url.path().to_owned(),
-                || relative.then(|| self.base.clone()),
-            ),
-        };
-        Ok((target, lookup))
+            rename: rename_from(lookup, path, || relative.then(|| self.base.clone())),
+        }
     }
 
     /// The common case without the URL parser: a relative or root-relative path of plain
@@ -254,16 +261,7 @@ impl Resolver<'_> {
                 None => Lookup::Missing,
             },
         };
-        let target = Target {
-            asset_path: parts.path.clone(),
-            parts,
-            style: Style::Query,
-            rename: rename_from(
-                &lookup,
-                || scratch.clone(),
-                || relative.then(|| self.base.clone()),
-            ),
-        };
+        let target = self.query_target(parts, &lookup, relative, || scratch.clone());
         Some(Ok((target, lookup)))
     }
 

@@ -45,6 +45,18 @@ fn write(path: impl AsRef<Path>, text: &str) {
     fs::write(path, text).unwrap();
 }
 
+/// `cachebust rewrite ARGS... --hash SITE SITE`: the site versioned from its own files.
+fn rewrite_hashed(site: &Path, args: &[&str]) -> std::process::Output {
+    cachebust()
+        .arg("rewrite")
+        .args(args)
+        .arg("--hash")
+        .arg(site)
+        .arg(site)
+        .output()
+        .unwrap()
+}
+
 fn stderr_of(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
@@ -52,12 +64,7 @@ fn stderr_of(output: &std::process::Output) -> String {
 #[test]
 fn rewrites_in_place_then_converges() {
     let (_tmp, site) = site_copy();
-    let out = cachebust()
-        .args(["rewrite", "--hash"])
-        .arg(&site)
-        .arg(&site)
-        .output()
-        .unwrap();
+    let out = rewrite_hashed(&site, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     let index = read(site.join("index.html"));
     assert!(
@@ -75,12 +82,7 @@ fn rewrites_in_place_then_converges() {
         .unwrap()
         .modified()
         .unwrap();
-    let again = cachebust()
-        .args(["rewrite", "--hash"])
-        .arg(&site)
-        .arg(&site)
-        .output()
-        .unwrap();
+    let again = rewrite_hashed(&site, &[]);
     assert_eq!(again.status.code(), Some(0));
     assert!(
         stderr_of(&again).contains("3 files, 0 changed"),
@@ -96,24 +98,14 @@ fn rewrites_in_place_then_converges() {
         mtime,
         "an unchanged file is not rewritten"
     );
-    cachebust()
-        .args(["rewrite", "--check", "--hash"])
-        .arg(&site)
-        .arg(&site)
-        .assert()
-        .code(0);
+    assert_eq!(rewrite_hashed(&site, &["--check"]).status.code(), Some(0));
 }
 
 #[test]
 fn check_reports_and_writes_nothing() {
     let (_tmp, site) = site_copy();
     let before = read(site.join("index.html"));
-    let out = cachebust()
-        .args(["rewrite", "--check", "--hash"])
-        .arg(&site)
-        .arg(&site)
-        .output()
-        .unwrap();
+    let out = rewrite_hashed(&site, &["--check"]);
     assert_eq!(out.status.code(), Some(1));
     let listed = String::from_utf8(out.stdout).unwrap();
     assert_eq!(listed.lines().count(), 3, "{listed}");
@@ -155,18 +147,18 @@ fn a_bad_manifest_exits_2_before_anything_is_touched() {
         .arg(&site)
         .assert()
         .code(2);
-    cachebust()
-        .args(["rewrite", "--base-url", "ftp://x/", "--hash"])
-        .arg(&site)
-        .arg(&site)
-        .assert()
-        .code(2);
-    cachebust()
-        .args(["rewrite", "--global-version", "a/b", "--hash"])
-        .arg(&site)
-        .arg(&site)
-        .assert()
-        .code(2);
+    assert_eq!(
+        rewrite_hashed(&site, &["--base-url", "ftp://x/"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        rewrite_hashed(&site, &["--global-version", "a/b"])
+            .status
+            .code(),
+        Some(2)
+    );
     cachebust()
         .args(["rewrite", "--hash"])
         .arg(&site)
@@ -184,12 +176,7 @@ fn permissions_are_kept_and_read_only_files_reported() {
     let locked = site.join("blog/index.html");
     let locked_before = read(&locked);
     fs::set_permissions(&locked, fs::Permissions::from_mode(0o444)).unwrap();
-    let out = cachebust()
-        .args(["rewrite", "--hash"])
-        .arg(&site)
-        .arg(&site)
-        .output()
-        .unwrap();
+    let out = rewrite_hashed(&site, &[]);
     assert_eq!(
         out.status.code(),
         Some(2),
@@ -311,27 +298,12 @@ fn strict_json_report_param_host_and_global_version() {
 fn jobs_do_not_change_the_output() {
     let (_tmp, one) = site_copy();
     let (_tmp2, two) = site_copy();
-    cachebust()
-        .args(["rewrite", "-j", "1", "--hash"])
-        .arg(&one)
-        .arg(&one)
-        .assert()
-        .code(0);
-    cachebust()
-        .args(["rewrite", "-j", "2", "--hash"])
-        .arg(&two)
-        .arg(&two)
-        .assert()
-        .code(0);
+    assert_eq!(rewrite_hashed(&one, &["-j", "1"]).status.code(), Some(0));
+    assert_eq!(rewrite_hashed(&two, &["-j", "2"]).status.code(), Some(0));
     for page in ["index.html", "blog/index.html", "blog/2026/hello.html"] {
         assert_eq!(read(one.join(page)), read(two.join(page)));
     }
-    cachebust()
-        .args(["rewrite", "-j", "0", "--hash"])
-        .arg(&one)
-        .arg(&one)
-        .assert()
-        .code(2);
+    assert_eq!(rewrite_hashed(&one, &["-j", "0"]).status.code(), Some(2));
 }
 
 #[test]
@@ -508,12 +480,7 @@ fn utf16_files_are_left_with_a_warning() {
         bytes.extend_from_slice(&unit.to_le_bytes());
     }
     fs::write(&page, &bytes).unwrap();
-    let out = cachebust()
-        .args(["rewrite", "--hash"])
-        .arg(&site)
-        .arg(&site)
-        .output()
-        .unwrap();
+    let out = rewrite_hashed(&site, &[]);
     assert_eq!(out.status.code(), Some(0));
     assert!(stderr_of(&out).contains("UTF-16"), "{}", stderr_of(&out));
     assert_eq!(fs::read(&page).unwrap(), bytes);
@@ -640,19 +607,9 @@ fn killed_mid_run_then_rerun_converges() {
             page.display()
         );
     }
-    cachebust()
-        .args(["rewrite", "-q", "--hash"])
-        .arg(&site)
-        .arg(&site)
-        .assert()
-        .code(0);
+    assert_eq!(rewrite_hashed(&site, &["-q"]).status.code(), Some(0));
     assert_old_or_new(&site);
-    cachebust()
-        .args(["rewrite", "--check", "--hash"])
-        .arg(&site)
-        .arg(&site)
-        .assert()
-        .code(0);
+    assert_eq!(rewrite_hashed(&site, &["--check"]).status.code(), Some(0));
 }
 
 #[test]
@@ -682,12 +639,7 @@ fn a_file_deleted_mid_run_is_reported_and_the_rest_done() {
         );
     }
     assert_old_or_new(&site);
-    cachebust()
-        .args(["rewrite", "--check", "--hash"])
-        .arg(&site)
-        .arg(&site)
-        .assert()
-        .code(0);
+    assert_eq!(rewrite_hashed(&site, &["--check"]).status.code(), Some(0));
 }
 
 #[test]

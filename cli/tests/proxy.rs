@@ -66,6 +66,13 @@ fn stream(chunks: Vec<Bytes>, pause: Duration, fail: bool) -> Body {
     ChannelBody(rx).boxed()
 }
 
+/// An HTML response whose body comes in `chunks` (see [`stream`]).
+fn streamed_html(chunks: Vec<Bytes>, pause: Duration, fail: bool) -> Response<Body> {
+    let mut response = html("");
+    *response.body_mut() = stream(chunks, pause, fail);
+    response
+}
+
 /// A body fed through a channel.
 struct ChannelBody(tokio::sync::mpsc::Receiver<Result<Frame<Bytes>, std::io::Error>>);
 
@@ -106,9 +113,7 @@ async fn upstream_route(
                 .chunks(7)
                 .map(Bytes::copy_from_slice)
                 .collect();
-            let mut response = html("");
-            *response.body_mut() = stream(chunks, Duration::from_millis(1), false);
-            response
+            streamed_html(chunks, Duration::from_millis(1), false)
         }
         "/gzip.html" | "/br.html" => {
             let encoded = if path == "/gzip.html" {
@@ -152,9 +157,7 @@ async fn upstream_route(
         }
         "/truncated.html" => {
             let chunks = vec![Bytes::from_static(&PAGE.as_bytes()[..60]); 3];
-            let mut response = html("");
-            *response.body_mut() = stream(chunks, Duration::from_millis(5), true);
-            response
+            streamed_html(chunks, Duration::from_millis(5), true)
         }
         "/headers" => {
             let text: String = request
@@ -169,9 +172,7 @@ async fn upstream_route(
         }
         "/slow.html" => {
             let chunks = vec![Bytes::from_static(PAGE.as_bytes()); 4];
-            let mut response = html("");
-            *response.body_mut() = stream(chunks, Duration::from_millis(300), false);
-            response
+            streamed_html(chunks, Duration::from_millis(300), false)
         }
         "/big.html" => {
             let mib: usize = request
