@@ -136,6 +136,20 @@
 //! - Named character references in attributes are decoded with the full WHATWG table;
 //!   a legacy name without `;` followed by `=` or an alphanumeric stays literal
 //!   (`&copy=1`, `&region=eu`), as in browsers.
+//! - A rewritten start tag keeps every byte its author wrote (white space between
+//!   attributes, quotes, `/>`), but for the version; an unquoted value that gains a `=` is
+//!   quoted (`src=a.png` becomes `src="a.png?vh=V"`), since `=` is a parse error there.
+//! - Memory: lol_html may buffer 2 MiB ([`Builder::with_parser_memory_limit`]); the input
+//!   kept to edit start tags in place is bounded by the same figure. A page that needs more
+//!   passes through unchanged from that point ([`Report::bail_out`]); where that point falls
+//!   can depend on how the page was split into chunks, the only case where chunking shows.
+//! - An attribute value with bytes that are not valid in the document's encoding is left
+//!   alone when the invalid bytes are inside a URL (`unparseable`); elsewhere in the value
+//!   (a `style` attribute, say) the URLs are still rewritten and the bytes kept.
+//! - A reference with an empty path (`?w=100`) names the page itself with another query; it
+//!   is in scope like any other site reference.
+//! - Over HTTP ([`http`], feature `http`), the page URL is the request's `Host` and path, with
+//!   the scheme the server is configured with; `Content-Type`'s charset overrides sniffing.
 //!
 //! # Guarantees
 //!

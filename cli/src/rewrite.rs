@@ -11,6 +11,8 @@ use serde::Serialize;
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use url::Url;
 
 /// Where rewritten pages go.
@@ -94,10 +96,12 @@ pub fn run(args: RewriteArgs) -> Result<ExitCode> {
         );
         bar
     };
+    let interrupted = stop_on_signal();
     let results: Vec<FileResult> = pool.install(|| {
         found
             .pages
             .par_iter()
+            .filter(|_| !interrupted.load(Ordering::SeqCst))
             .map(|page| {
                 let result = process(&buster, &base, page, &mode);
                 progress.inc(1);
@@ -106,6 +110,16 @@ pub fn run(args: RewriteArgs) -> Result<ExitCode> {
             .collect()
     });
     progress.finish_and_clear();
+    if interrupted.load(Ordering::SeqCst) {
+        // Every file written is whole, and no temporary file is left: the files under way
+        // were finished or dropped.
+        eprintln!(
+            "cachebust: interrupted after {} of {} files",
+            results.len(),
+            found.pages.len()
+        );
+        return Ok(ExitCode::from(130));
+    }
 
     let mut errors: Vec<String> = found.problems.clone();
     if let Mode::Out(out) = mode {
@@ -116,6 +130,39 @@ pub fn run(args: RewriteArgs) -> Result<ExitCode> {
         }
     }
     summarize(&args, &results, errors)
+}
+
+/// Catches SIGINT and SIGTERM: the files under way are finished (or their temporary files
+/// removed) before the process exits, instead of leaving a temporary file behind.
+fn stop_on_signal() -> Arc<AtomicBool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build();
+    if let Ok(runtime) = runtime {
+        // Installing the handlers here, before any file is touched, closes the window in
+        // which a signal would kill the process outright.
+        let handlers = runtime.block_on(async {
+            use tokio::signal::unix::{SignalKind, signal};
+            Some((
+                signal(SignalKind::interrupt()).ok()?,
+                signal(SignalKind::terminate()).ok()?,
+            ))
+        });
+        if let Some((mut interrupt, mut terminate)) = handlers {
+            std::thread::spawn(move || {
+                runtime.block_on(async {
+                    tokio::select! {
+                        _ = interrupt.recv() => {}
+                        _ = terminate.recv() => {}
+                    }
+                });
+                flag.store(true, Ordering::SeqCst);
+            });
+        }
+    }
+    stop
 }
 
 /// The site URL, as a directory.

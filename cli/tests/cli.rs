@@ -664,3 +664,34 @@ fn an_unwritable_directory_is_reported() {
         "the others are done"
     );
 }
+
+#[test]
+fn sigint_finishes_the_files_under_way_and_leaves_no_temporary_file() {
+    let (_tmp, site) = big_site(2000);
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("cachebust"))
+        .args(["rewrite", "-q", "-j", "2", "--hash"])
+        .arg(&site)
+        .arg(&site)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let output = child.wait_with_output().unwrap();
+    let code = output.status.code();
+    assert!(
+        code == Some(130) || code == Some(0),
+        "{code:?}: {}",
+        stderr_of(&output)
+    );
+    if code == Some(130) {
+        assert!(
+            stderr_of(&output).contains("interrupted"),
+            "{}",
+            stderr_of(&output)
+        );
+    }
+    assert_old_or_new(&site);
+}
