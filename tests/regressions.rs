@@ -13,3 +13,38 @@ fn a_bare_parameter_gets_a_value() {
     assert_eq!(buster.bust_srcset(":,at?v").0, ":,at?v=Z");
     assert_eq!(buster.bust_srcset(":,at?v=Z").0, ":,at?v=Z");
 }
+
+/// srcset: a candidate that is only `?` names the page itself; it gets the version in its
+/// empty query, and the white space around it (and its descriptor `b`) is kept.
+#[test]
+fn a_bare_question_mark_candidate() {
+    let buster = Builder::new(Manifest::new())
+        .with_page_url("https://example.com/dir/page.html")
+        .with_global_version("3f9a")
+        .build()
+        .unwrap();
+    assert_eq!(buster.bust_srcset("\n\n?\n\nb").0, "\n\n?vh=3f9a\n\nb");
+    assert_eq!(buster.bust_srcset("?&").0, "?&vh=3f9a");
+}
+
+/// srcset: a URL's trailing commas end it; the version goes before them.
+#[test]
+fn trailing_commas_stay_after_the_version() {
+    let buster = Builder::new(Manifest::new())
+        .with_page_url("https://example.com/dir/page.html")
+        .with_global_version("3f9a")
+        .build()
+        .unwrap();
+    assert_eq!(buster.bust_srcset(",a,").0, ",a?vh=3f9a,");
+}
+
+/// srcset: an existing parameter's value is replaced whole, whatever it held.
+#[test]
+fn an_old_value_is_replaced_whole() {
+    let buster = Builder::new(Manifest::new())
+        .with_param("v")
+        .with_global_version("Z")
+        .build()
+        .unwrap();
+    assert_eq!(buster.bust_srcset("777777?v=7777a77t7:?v").0, "777777?v=Z");
+}
