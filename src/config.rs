@@ -41,8 +41,8 @@ pub(crate) struct Shared {
     optimole_domains: HashSet<String>,
     pub(crate) cloudimage_aliases: HashMap<String, Url>,
     pub(crate) cloudimage_prefix: Option<Url>,
-    /// The attribute table's rows by lower-case element name...
-    rules_by_element: HashMap<Vec<u8>, Vec<Rule>>,
+    /// The attribute table's rows by lower-case element name, sorted by name...
+    rules_by_element: Vec<(Vec<u8>, Vec<Rule>)>,
     /// ...and those for any element.
     pub(crate) any_element_rules: Vec<Rule>,
     pub(crate) limits: Limits,
@@ -52,7 +52,9 @@ pub(crate) struct Shared {
 impl Shared {
     /// The rows for the element `name` (lower case).
     pub(crate) fn rules_for(&self, name: &[u8]) -> &[Rule] {
-        self.rules_by_element.get(name).map_or(&[], Vec::as_slice)
+        self.rules_by_element
+            .binary_search_by(|(element, _)| element.as_slice().cmp(name))
+            .map_or(&[], |at| &self.rules_by_element[at].1)
     }
 
     pub(crate) fn is_cloudimage(&self, host: &str) -> bool {
@@ -369,7 +371,7 @@ impl Builder {
                 "at least 4096 bytes are needed",
             ));
         }
-        let mut rules_by_element: HashMap<Vec<u8>, Vec<Rule>> = HashMap::new();
+        let mut rules_by_element: std::collections::BTreeMap<Vec<u8>, Vec<Rule>> = Default::default();
         let mut any_element_rules = Vec::new();
         for rule in self.attributes.rules() {
             match &rule.element {
@@ -390,7 +392,7 @@ impl Builder {
                 optimole_domains,
                 cloudimage_aliases,
                 cloudimage_prefix,
-                rules_by_element,
+                rules_by_element: rules_by_element.into_iter().collect(),
                 any_element_rules,
                 limits,
                 encoding,

@@ -190,11 +190,13 @@ impl Doc {
             b"noscript" => Some(true),
             _ => None,
         };
-        if rules.is_empty()
-            && text.is_none()
-            && name != b"base"
-            && self.shared.any_element_rules.is_empty()
-        {
+        // Most elements hold nothing of interest: see that without parsing their attributes.
+        let any_rule_may_apply = self
+            .shared
+            .any_element_rules
+            .iter()
+            .any(|rule| contains_ignore_case(tag, rule.attribute.as_bytes()));
+        if rules.is_empty() && text.is_none() && name != b"base" && !any_rule_may_apply {
             return Ok(());
         }
         let mut guard = self.lock_state();
@@ -396,6 +398,18 @@ impl Doc {
             Ok(())
         }))
     }
+}
+
+/// Whether `needle` (ASCII lower case) occurs in `haystack`, ASCII case-insensitively.
+fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
+    let Some(&first) = needle.first() else {
+        return true;
+    };
+    memchr::memchr2_iter(first, first.to_ascii_uppercase(), haystack).any(|at| {
+        haystack
+            .get(at..at + needle.len())
+            .is_some_and(|candidate| candidate.eq_ignore_ascii_case(needle))
+    })
 }
 
 /// A start tag's bytes, where it starts in the input, and its attributes.
