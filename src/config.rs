@@ -371,7 +371,8 @@ impl Builder {
                 "at least 4096 bytes are needed",
             ));
         }
-        let mut rules_by_element: std::collections::BTreeMap<Vec<u8>, Vec<Rule>> = Default::default();
+        let mut rules_by_element: std::collections::BTreeMap<Vec<u8>, Vec<Rule>> =
+            Default::default();
         let mut any_element_rules = Vec::new();
         for rule in self.attributes.rules() {
             match &rule.element {

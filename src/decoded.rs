@@ -94,11 +94,19 @@ impl Edit {
             text,
         }
     }
+}
 
-    /// The same edit moved by `by` bytes.
-    pub(crate) fn shifted(mut self, by: usize) -> Self {
-        self.range = self.range.start + by..self.range.end + by;
-        self
+/// Moves `edits` from decoded coordinates to the raw text's.
+pub(crate) fn map_back(edits: &mut [Edit], decoded: &Decoded<'_>) {
+    for edit in edits {
+        edit.range = decoded.raw_range(edit.range.clone());
+    }
+}
+
+/// Moves `edits` `by` bytes on.
+pub(crate) fn shift(edits: &mut [Edit], by: usize) {
+    for edit in edits {
+        edit.range = edit.range.start + by..edit.range.end + by;
     }
 }
 

@@ -6,7 +6,9 @@
 
 use crate::config::Shared;
 use crate::css;
-use crate::decoded::{Decoded, DecodedBuilder, Edit, apply_edits, apply_edits_bytes};
+use crate::decoded::{
+    Decoded, DecodedBuilder, Edit, apply_edits, apply_edits_bytes, map_back, shift,
+};
 use crate::html::attributes::ValueKind;
 use crate::html::decode_attribute;
 use crate::manifest::Entry;
@@ -32,34 +34,39 @@ fn is_html_space(c: char) -> bool {
 }
 
 impl Ctx<'_> {
-    /// Busts one reference; the edits are in `value`'s coordinates.
+    /// Busts one reference, appending its edits (in `value`'s coordinates) to `out`.
     pub(crate) fn bust_reference(
         &self,
         value: &str,
         amp: &str,
         report: &mut Report,
         scratch: &mut String,
-    ) -> Vec<Edit> {
-        let (outcome, edits) = self.bust_one(value, amp, scratch);
+        out: &mut Vec<Edit>,
+    ) {
+        let outcome = self.bust_one(value, amp, scratch, out);
         report.record(outcome, value.trim_matches(is_html_space));
-        edits
     }
 
-    /// What happens to one reference, and the edits (in `value`'s coordinates).
-    fn bust_one(&self, value: &str, amp: &str, scratch: &mut String) -> (Outcome, Vec<Edit>) {
+    /// What happens to one reference; its edits (in `value`'s coordinates) go to `out`.
+    fn bust_one(
+        &self,
+        value: &str,
+        amp: &str,
+        scratch: &mut String,
+        out: &mut Vec<Edit>,
+    ) -> Outcome {
         let trimmed = value.trim_matches(is_html_space);
         let offset = value.len() - value.trim_start_matches(is_html_space).len();
-        let (outcome, edits) = match self.force {
-            Some(reason) => (Outcome::Skipped(reason), Vec::new()),
-            None => self.stamp(trimmed, amp, scratch),
+        let start = out.len();
+        let outcome = match self.force {
+            Some(reason) => Outcome::Skipped(reason),
+            None => self.stamp(trimmed, amp, scratch, out),
         };
-        (
-            outcome,
-            edits.into_iter().map(|e| e.shifted(offset)).collect(),
-        )
+        shift(&mut out[start..], offset);
+        outcome
     }
 
-    fn stamp(&self, t: &str, amp: &str, scratch: &mut String) -> (Outcome, Vec<Edit>) {
+    fn stamp(&self, t: &str, amp: &str, scratch: &mut String, out: &mut Vec<Edit>) -> Outcome {
         let resolver = Resolver {
             shared: self.shared,
             page: self.page,
@@ -67,22 +74,26 @@ impl Ctx<'_> {
         };
         let (target, lookup) = match resolver.resolve(t, scratch) {
             Ok(found) => found,
-            Err(reason) => return (Outcome::Skipped(reason), Vec::new()),
+            Err(reason) => return Outcome::Skipped(reason),
         };
         let stamp = match lookup {
             Lookup::Entry(Entry::Version(v)) => Stamp::Version(v),
             Lookup::Global(v) => Stamp::Version(v),
             Lookup::Entry(Entry::Rename(path)) => Stamp::Rename(path),
-            Lookup::RenameTarget => return (Outcome::Current, Vec::new()),
-            Lookup::Missing => return (Outcome::Missing, Vec::new()),
+            Lookup::RenameTarget => return Outcome::Current,
+            Lookup::Missing => return Outcome::Missing,
         };
         match stamp::edits(t, &target, stamp, &self.shared.param, amp) {
-            Some(edits) => (Outcome::Rewritten, edits),
-            None => (Outcome::Current, Vec::new()),
+            Some(edits) => {
+                out.extend(edits);
+                Outcome::Rewritten
+            }
+            None => Outcome::Current,
         }
     }
 
-    /// Busts every reference in `text`, a value of `kind` with no HTML escaping.
+    /// Busts every reference in `text`, a value of `kind` with no HTML escaping; the edits
+    /// (in `text`'s coordinates) go to `out`.
     pub(crate) fn bust_text(
         &self,
         kind: ValueKind,
@@ -90,31 +101,29 @@ impl Ctx<'_> {
         amp: &str,
         report: &mut Report,
         scratch: &mut String,
-    ) -> Vec<Edit> {
+        out: &mut Vec<Edit>,
+    ) {
         match kind {
-            ValueKind::Url => self.bust_reference(text, amp, report, scratch),
-            ValueKind::Srcset => {
-                let mut edits = Vec::new();
-                srcset::for_each_url(text, |span| {
-                    let found = self.bust_reference(&text[span.clone()], amp, report, scratch);
-                    edits.extend(found.into_iter().map(|e| e.shifted(span.start)));
-                });
-                edits
-            }
-            ValueKind::Css => self.bust_css_tokens(text.as_bytes(), amp, report, scratch),
+            ValueKind::Url => self.bust_reference(text, amp, report, scratch, out),
+            ValueKind::Srcset => srcset::for_each_url(text, |span| {
+                let start = out.len();
+                self.bust_reference(&text[span.clone()], amp, report, scratch, out);
+                shift(&mut out[start..], span.start);
+            }),
+            ValueKind::Css => self.bust_css_tokens(text.as_bytes(), amp, report, scratch, out),
         }
     }
 
     /// Busts the URLs of CSS text given as bytes of an ASCII-compatible encoding; the edits
-    /// are in byte offsets of `css_text`.
+    /// (in byte offsets of `css_text`) go to `out`.
     fn bust_css_tokens(
         &self,
         css_text: &[u8],
         amp: &str,
         report: &mut Report,
         scratch: &mut String,
-    ) -> Vec<Edit> {
-        let mut edits = Vec::new();
+        out: &mut Vec<Edit>,
+    ) {
         css::scan(css_text, |token| {
             let Ok(raw) = std::str::from_utf8(&css_text[token.span.clone()]) else {
                 report.record(Outcome::Skipped(SkipReason::Unparseable), "");
@@ -125,16 +134,11 @@ impl Ctx<'_> {
             } else {
                 Decoded::identity(raw)
             };
-            let found = self.bust_reference(&decoded.text, amp, report, scratch);
-            edits.extend(found.into_iter().map(|e| {
-                Edit {
-                    range: decoded.raw_range(e.range),
-                    text: e.text,
-                }
-                .shifted(token.span.start)
-            }));
+            let start = out.len();
+            self.bust_reference(&decoded.text, amp, report, scratch, out);
+            map_back(&mut out[start..], &decoded);
+            shift(&mut out[start..], token.span.start);
         });
-        edits
     }
 
     /// Busts a raw HTML attribute value (entities still encoded, as lol_html hands it
@@ -146,7 +150,8 @@ impl Ctx<'_> {
         report: &mut Report,
         scratch: &mut String,
     ) -> Option<String> {
-        let edits = self.attribute_edits(kind, raw, report, scratch);
+        let mut edits = Vec::new();
+        self.attribute_edits(kind, raw, report, scratch, &mut edits);
         (!edits.is_empty()).then(|| apply_edits(raw, &edits))
     }
 
@@ -157,16 +162,13 @@ impl Ctx<'_> {
         raw: &str,
         report: &mut Report,
         scratch: &mut String,
-    ) -> Vec<Edit> {
+        out: &mut Vec<Edit>,
+    ) {
         let amp = if raw.contains("&amp;") { "&amp;" } else { "&" };
         let decoded = decode_attribute(raw);
-        self.bust_text(kind, &decoded.text, amp, report, scratch)
-            .into_iter()
-            .map(|e| Edit {
-                range: decoded.raw_range(e.range),
-                text: e.text,
-            })
-            .collect()
+        let start = out.len();
+        self.bust_text(kind, &decoded.text, amp, report, scratch, out);
+        map_back(&mut out[start..], &decoded);
     }
 
     /// Busts a raw attribute value given as bytes of the document's encoding; the new raw
@@ -182,7 +184,8 @@ impl Ctx<'_> {
     ) -> Option<Vec<u8>> {
         match text_of(raw, encoding) {
             ByteText::Mapped(text) => {
-                let edits = self.attribute_edits(kind, &text.text, report, scratch);
+                let mut edits = Vec::new();
+                self.attribute_edits(kind, &text.text, report, scratch, &mut edits);
                 mapped_edits(raw, &text, edits)
             }
             ByteText::Reencoded(text) => {
@@ -190,8 +193,13 @@ impl Ctx<'_> {
                 Some(encoding.encode(&new).0.into_owned())
             }
             ByteText::Undecodable(lossy) => {
-                self.skipping(SkipReason::Unparseable)
-                    .attribute_edits(kind, &lossy, report, scratch);
+                self.skipping(SkipReason::Unparseable).attribute_edits(
+                    kind,
+                    &lossy,
+                    report,
+                    scratch,
+                    &mut Vec::new(),
+                );
                 None
             }
         }
@@ -217,11 +225,13 @@ impl Ctx<'_> {
     ) {
         let new = match text_of(css_bytes, encoding) {
             ByteText::Mapped(text) => {
-                let edits = self.bust_css_tokens(text.text.as_bytes(), "&", report, scratch);
+                let mut edits = Vec::new();
+                self.bust_css_tokens(text.text.as_bytes(), "&", report, scratch, &mut edits);
                 mapped_edits(css_bytes, &text, edits)
             }
             ByteText::Reencoded(text) => {
-                let edits = self.bust_css_tokens(text.as_bytes(), "&", report, scratch);
+                let mut edits = Vec::new();
+                self.bust_css_tokens(text.as_bytes(), "&", report, scratch, &mut edits);
                 (!edits.is_empty())
                     .then(|| encoding.encode(&apply_edits(&text, &edits)).0.into_owned())
             }
@@ -231,6 +241,7 @@ impl Ctx<'_> {
                     "&",
                     report,
                     scratch,
+                    &mut Vec::new(),
                 );
                 None
             }
@@ -290,19 +301,13 @@ fn text_of<'a>(bytes: &'a [u8], encoding: &'static Encoding) -> ByteText<'a> {
 }
 
 /// `raw` with `edits` (in `text`'s coordinates) applied, or `None` when there are none.
-fn mapped_edits(raw: &[u8], text: &Decoded<'_>, edits: Vec<Edit>) -> Option<Vec<u8>> {
+fn mapped_edits(raw: &[u8], text: &Decoded<'_>, mut edits: Vec<Edit>) -> Option<Vec<u8>> {
     if edits.is_empty() {
         return None;
     }
-    let raw_edits: Vec<Edit> = edits
-        .into_iter()
-        .map(|e| Edit {
-            range: text.raw_range(e.range),
-            text: e.text,
-        })
-        .collect();
+    map_back(&mut edits, text);
     let mut out = Vec::with_capacity(raw.len() + 16);
-    apply_edits_bytes(raw, &raw_edits, &mut out);
+    apply_edits_bytes(raw, &edits, &mut out);
     Some(out)
 }
 
@@ -331,9 +336,9 @@ impl crate::Buster {
         text: &'a str,
     ) -> (std::borrow::Cow<'a, str>, Report) {
         let mut report = Report::default();
-        let edits = self
-            .ctx()
-            .bust_text(kind, text, "&", &mut report, &mut String::new());
+        let mut edits = Vec::new();
+        self.ctx()
+            .bust_text(kind, text, "&", &mut report, &mut String::new(), &mut edits);
         let out = if edits.is_empty() {
             std::borrow::Cow::Borrowed(text)
         } else {
@@ -356,7 +361,10 @@ impl crate::Buster {
     /// # Ok::<(), cachebust::Error>(())
     /// ```
     pub fn bust_url<'a>(&self, url: &'a str) -> Busted<'a> {
-        let (outcome, edits) = self.ctx().bust_one(url, "&", &mut String::new());
+        let mut edits = Vec::new();
+        let outcome = self
+            .ctx()
+            .bust_one(url, "&", &mut String::new(), &mut edits);
         let url = if edits.is_empty() {
             std::borrow::Cow::Borrowed(url)
         } else {
