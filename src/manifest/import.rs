@@ -198,18 +198,8 @@ pub fn import(format: Format, json: &str, prefix: Option<&str>) -> Result<Manife
                 manifest.insert(&join(prefix, &key), &version)?;
             }
         }
-        Format::Rev => {
-            let map: serde_json::Map<String, Value> =
-                serde_json::from_str(json).map_err(Error::ManifestSyntax)?;
-            for (key, value) in &map {
-                // webpack-assets-manifest with `integrity` writes {"src": ..., "integrity": ...}.
-                let target = value
-                    .as_str()
-                    .or_else(|| value.get("src").and_then(Value::as_str))
-                    .ok_or_else(|| err(format!("key {key:?}: the value is not a path")))?;
-                add_rename(&mut manifest, prefix, key, target)?;
-            }
-        }
+        // webpack-assets-manifest with `integrity` writes {"src": ..., "integrity": ...}.
+        Format::Rev => add_renames(&mut manifest, prefix, json, "src", &err)?,
         Format::Mix => {
             for (key, value) in parse_string_map(json).map_err(Error::ManifestSyntax)? {
                 let version = value
@@ -239,17 +229,8 @@ pub fn import(format: Format, json: &str, prefix: Option<&str>) -> Result<Manife
                 add_rename(&mut manifest, prefix, source, file)?;
             }
         }
-        Format::Propshaft => {
-            let map: serde_json::Map<String, Value> =
-                serde_json::from_str(json).map_err(Error::ManifestSyntax)?;
-            for (key, value) in &map {
-                let target = value
-                    .as_str()
-                    .or_else(|| value.get("digested_path").and_then(Value::as_str))
-                    .ok_or_else(|| err(format!("key {key:?}: no digested path")))?;
-                add_rename(&mut manifest, prefix, key, target)?;
-            }
-        }
+        // Propshaft 1.0 writes {"digested_path": ..., "integrity": ...}.
+        Format::Propshaft => add_renames(&mut manifest, prefix, json, "digested_path", &err)?,
         Format::Django => {
             let value: Value = serde_json::from_str(json).map_err(Error::ManifestSyntax)?;
             let paths = value
@@ -265,6 +246,30 @@ pub fn import(format: Format, json: &str, prefix: Option<&str>) -> Result<Manife
         }
     }
     Ok(manifest)
+}
+
+/// A map of paths to renamed paths, each written as a string or as an object's `field`.
+fn add_renames(
+    manifest: &mut Manifest,
+    prefix: &str,
+    json: &str,
+    field: &str,
+    err: &dyn Fn(String) -> Error,
+) -> Result<(), Error> {
+    let map: serde_json::Map<String, Value> =
+        serde_json::from_str(json).map_err(Error::ManifestSyntax)?;
+    for (key, value) in &map {
+        let target = value
+            .as_str()
+            .or_else(|| value.get(field).and_then(Value::as_str))
+            .ok_or_else(|| {
+                err(format!(
+                    "key {key:?}: no renamed path (a string or {field:?})"
+                ))
+            })?;
+        add_rename(manifest, prefix, key, target)?;
+    }
+    Ok(())
 }
 
 fn add_rename(manifest: &mut Manifest, prefix: &str, key: &str, target: &str) -> Result<(), Error> {
