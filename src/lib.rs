@@ -125,7 +125,9 @@
 //! - `data-cachebust="off"` opts out the element that carries it (its attributes, and the
 //!   text of a `<style>` or `<noscript>`), not its descendants.
 //! - Every `vh=` of a reference gets the new value, so a duplicated parameter cannot keep a
-//!   stale version. A query ending in `&` gets no second `&`.
+//!   stale version. A query ending in `&` still gets its `&` before `vh=` (`?a=1&&vh=V`):
+//!   in an attribute that `&` may be a `&amp` without its `;`, which would swallow a name
+//!   written right after it.
 //! - An attribute whose value lol_html decoded with a U+FFFD (an invalid byte) is left alone
 //!   and reported `unparseable`: writing it back would make the replacement permanent.
 //! - Rename entries: a reference already naming a renamed file is `current`. A rename

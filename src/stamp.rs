@@ -78,11 +78,9 @@ fn query(t: &str, target: &Target, param: &str, version: &str, amp: &str) -> Opt
     if found {
         return (!edits.is_empty()).then_some(edits);
     }
-    let separator = if q.is_empty() || t[..q.end].ends_with('&') {
-        ""
-    } else {
-        amp
-    };
+    // Even after a trailing `&`: in an attribute that `&` may be a `&amp` written without its
+    // `;`, which a name written right after it would swallow (`&ampvh=`).
+    let separator = if q.is_empty() { "" } else { amp };
     let text = concat(&[separator, param, "=", version]);
     Some(vec![Edit::insert(q.end, text)])
 }

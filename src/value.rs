@@ -125,7 +125,11 @@ impl Ctx<'_> {
         out: &mut Vec<Edit>,
     ) {
         css::scan(css_text, |token| {
-            let Ok(raw) = std::str::from_utf8(&css_text[token.span.clone()]) else {
+            let raw = std::str::from_utf8(&css_text[token.span.clone()]);
+            // A text cut short after a `\` (the end of the input) would turn what is written
+            // after it into an escape: `url("/a\` + `?vh=V` reads as `/a?vh=V`.
+            let cut_escape = raw.is_ok_and(|r| (r.len() - r.trim_end_matches('\\').len()) % 2 == 1);
+            let (Ok(raw), false) = (raw, cut_escape) else {
                 report.record(Outcome::Skipped(SkipReason::Unparseable), "");
                 return;
             };

@@ -24,7 +24,7 @@ fn a_bare_question_mark_candidate() {
         .build()
         .unwrap();
     assert_eq!(buster.bust_srcset("\n\n?\n\nb").0, "\n\n?vh=3f9a\n\nb");
-    assert_eq!(buster.bust_srcset("?&").0, "?&vh=3f9a");
+    assert_eq!(buster.bust_srcset("?&").0, "?&&vh=3f9a");
 }
 
 /// srcset: a URL's trailing commas end it; the version goes before them.
@@ -47,4 +47,40 @@ fn an_old_value_is_replaced_whole() {
         .build()
         .unwrap();
     assert_eq!(buster.bust_srcset("777777?v=7777a77t7:?v").0, "777777?v=Z");
+}
+
+/// CSS: a URL cut short after a `\` at the end of the input is left alone (anything written
+/// after the `\` would become an escape).
+#[test]
+fn a_url_cut_after_a_backslash_is_left_alone() {
+    let buster = Builder::new(Manifest::from_json(r#"{"/": "v1"}"#).unwrap())
+        .with_global_version("3f9a")
+        .build()
+        .unwrap();
+    for css in ["; urnd: url(\"/\\", "a{b:url('/x\\\\\\"] {
+        let (out, report) = buster.bust_css(css);
+        assert_eq!(out, css);
+        assert_eq!(report.skipped.unparseable, 1, "{css}");
+    }
+    // Unquoted, a lone `\` at the end makes a bad url: no reference at all.
+    assert_eq!(buster.bust_css("a{b:url(/x\\").0, "a{b:url(/x\\");
+    // An escaped backslash is whole: the URL is rewritten after it.
+    assert_eq!(
+        buster.bust_css("a{b:url(/x\\\\)}").0,
+        "a{b:url(/x\\\\?vh=3f9a)}"
+    );
+}
+
+/// A query ending in `&amp` (no `;`) keeps its `&` apart from the new parameter: written
+/// right after it, `vh` would be swallowed into `&ampvh`.
+#[test]
+fn a_trailing_amp_without_semicolon() {
+    let buster = Builder::new(Manifest::from_json(r#"{"/a.png": "v1"}"#).unwrap())
+        .build()
+        .unwrap();
+    let (once, _) = buster.rewrite_str(r#"<img src="/a.png?x=1&amp">"#);
+    assert_eq!(once, r#"<img src="/a.png?x=1&amp&vh=v1">"#);
+    let (twice, report) = buster.rewrite_str(&once);
+    assert_eq!(twice, once);
+    assert_eq!(report.current, 1);
 }
