@@ -695,3 +695,34 @@ fn sigint_finishes_the_files_under_way_and_leaves_no_temporary_file() {
     }
     assert_old_or_new(&site);
 }
+
+#[test]
+fn encoding_and_cdn_domain_flags() {
+    let tmp = TempDir::new().unwrap();
+    let manifest = tmp.path().join("v.json");
+    write(
+        &manifest,
+        r#"{"/img/caf\u00e9.png": "c1", "https://example.com/a.jpg": "a1"}"#,
+    );
+    // windows-1252 bytes, read as such, written back as they were.
+    cachebust()
+        .args(["rewrite", "-", "--encoding", "windows-1252", "-m"])
+        .arg(&manifest)
+        .write_stdin(&b"<img src=\"/img/caf\xe9.png\">"[..])
+        .assert()
+        .code(0)
+        .stdout(&b"<img src=\"/img/caf\xe9.png?vh=c1\">"[..]);
+    cachebust()
+        .args(["rewrite", "-", "--cloudimage-domain", "img.example.com", "--optimole-domain", "opt.example.com", "-m"])
+        .arg(&manifest)
+        .write_stdin(r#"<img src="https://img.example.com/example.com/a.jpg?w=5"><img src="https://opt.example.com/w:1/https://example.com/a.jpg">"#)
+        .assert()
+        .code(0)
+        .stdout(r#"<img src="https://img.example.com/example.com/a.jpg?w=5&vh=a1"><img src="https://opt.example.com/cb:a1/w:1/https://example.com/a.jpg">"#);
+    cachebust()
+        .args(["rewrite", "-", "--encoding", "klingon", "-m"])
+        .arg(&manifest)
+        .write_stdin("")
+        .assert()
+        .code(2);
+}

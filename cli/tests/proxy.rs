@@ -115,14 +115,19 @@ async fn upstream_route(
                 .collect();
             streamed_html(chunks, Duration::from_millis(1), false)
         }
-        "/gzip.html" | "/br.html" => {
-            let encoded = if path == "/gzip.html" {
-                gzip(PAGE.as_bytes())
-            } else {
-                brotli(PAGE.as_bytes())
+        "/gzip.html" | "/br.html" | "/deflate.html" | "/zstd.html" => {
+            let (encoded, encoding) = match path.as_str() {
+                "/gzip.html" => (gzip(PAGE.as_bytes()), "gzip"),
+                "/br.html" => (brotli(PAGE.as_bytes()), "br"),
+                "/deflate.html" => {
+                    let mut encoder =
+                        flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+                    encoder.write_all(PAGE.as_bytes()).unwrap();
+                    (encoder.finish().unwrap(), "deflate")
+                }
+                _ => (zstd::encode_all(PAGE.as_bytes(), 3).unwrap(), "zstd"),
             };
             let mut response = html(encoded);
-            let encoding = if path == "/gzip.html" { "gzip" } else { "br" };
             response
                 .headers_mut()
                 .insert(header::CONTENT_ENCODING, encoding.parse().unwrap());
@@ -158,6 +163,20 @@ async fn upstream_route(
         "/truncated.html" => {
             let chunks = vec![Bytes::from_static(&PAGE.as_bytes()[..60]); 3];
             streamed_html(chunks, Duration::from_millis(5), true)
+        }
+        "/echo" => {
+            let method = request.method().to_string();
+            let target = request
+                .uri()
+                .path_and_query()
+                .map(|p| p.to_string())
+                .unwrap_or_default();
+            let body = request.into_body().collect().await.unwrap().to_bytes();
+            let text = format!("{method} {target} {}", String::from_utf8_lossy(&body));
+            Response::builder()
+                .header(header::CONTENT_TYPE, "text/plain")
+                .body(full(text))
+                .unwrap()
         }
         "/headers" => {
             let text: String = request
@@ -381,7 +400,13 @@ fn html_is_rewritten_and_the_rest_passes() {
         assert!(parts.headers.get(header::ACCEPT_RANGES).is_none());
         assert_eq!(parts.headers[header::ETAG], "W/\"abc\"");
 
-        for path in ["/chunked.html", "/gzip.html", "/br.html"] {
+        for path in [
+            "/chunked.html",
+            "/gzip.html",
+            "/br.html",
+            "/deflate.html",
+            "/zstd.html",
+        ] {
             let (parts, body) = get(&client, proxy.addr, path, &[]).await;
             assert_eq!(body.unwrap(), expected.as_bytes(), "{path}");
             assert!(
@@ -443,6 +468,15 @@ fn html_is_rewritten_and_the_rest_passes() {
         assert_eq!(body.unwrap(), &PAGE.as_bytes()[..20]);
         let (_, body) = get(&client, proxy.addr, "/no-transform.html", &[]).await;
         assert_eq!(body.unwrap(), PAGE.as_bytes());
+
+        // Method, path, query and body reach the upstream.
+        let request = Request::post(format!("http://{}/echo?a=1&b=2", proxy.addr))
+            .body(Full::new(Bytes::from_static(b"posted body")))
+            .unwrap();
+        let posting: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+        let response = posting.request(request).await.unwrap();
+        let echoed = response.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(echoed, &b"POST /echo?a=1&b=2 posted body"[..]);
 
         // The upstream learns who asked.
         let (_, body) = get(
