@@ -212,14 +212,11 @@ impl Manifest {
             key: key.into(),
             reason: format!("rename target {target:?}: {reason}"),
         })?;
-        if !matches!(kind, KeyKind::Path(_)) {
+        let KeyKind::Path(normalised) = kind else {
             return Err(Error::InvalidKey {
                 key: key.into(),
                 reason: format!("rename target {target:?} must be a root-relative path"),
             });
-        }
-        let KeyKind::Path(normalised) = kind else {
-            unreachable!()
         };
         self.insert_entry(key, Entry::Rename(url.path().to_owned()), false)?;
         self.rename_targets.insert(normalised.into());
