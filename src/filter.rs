@@ -1,6 +1,6 @@
 //! A body filter for any HTTP stack: feed it response chunks, send what it returns, then
 //! [`BodyFilter::finish`]. The header policy that says which responses to filter is in
-//! [`crate::http`] (feature `http`).
+//! `cachebust::http` (feature `http`).
 
 use crate::config::Buster;
 use crate::html::Rewriter;
@@ -27,8 +27,8 @@ use crate::report::Report;
 /// }
 /// ```
 ///
-/// (`ctx.filter` is set in `response_filter` when [`crate::http::should_rewrite`] says so,
-/// after [`crate::http::fix_headers`].)
+/// (`ctx.filter` is set in `response_filter` when `cachebust::http::should_rewrite` says so,
+/// after `cachebust::http::fix_headers`.)
 ///
 /// ```
 /// let manifest = cachebust::Manifest::from_json(r#"{"/a.png": "1"}"#)?;

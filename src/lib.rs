@@ -150,7 +150,7 @@
 //!   (a `style` attribute, say) the URLs are still rewritten and the bytes kept.
 //! - A reference with an empty path (`?w=100`) names the page itself with another query; it
 //!   is in scope like any other site reference.
-//! - Over HTTP ([`http`], feature `http`), the page URL is the request's `Host` and path, with
+//! - Over HTTP (module `http`, feature `http`), the page URL is the request's `Host` and path, with
 //!   the scheme the server is configured with; `Content-Type`'s charset overrides sniffing.
 //!
 //! # Guarantees
