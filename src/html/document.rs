@@ -40,15 +40,19 @@ pub(crate) enum TextKind {
     Html,
 }
 
+/// A bracketed text and the context it was found in.
+#[derive(Debug, Clone)]
+pub(crate) struct TextJob {
+    pub(crate) kind: TextKind,
+    pub(crate) base: Option<Url>,
+    pub(crate) force: Option<SkipReason>,
+}
+
 /// What a marker stands for.
 #[derive(Debug, Clone)]
 pub(crate) enum Job {
-    /// A bracketed text, with the context it was found in.
-    Text {
-        kind: TextKind,
-        base: Option<Url>,
-        force: Option<SkipReason>,
-    },
+    /// A bracketed text.
+    Text(TextJob),
     /// A start tag's new bytes.
     Tag(Vec<u8>),
 }
@@ -387,7 +391,9 @@ impl Doc {
         let base = state.base.clone();
         let id = state.next_id;
         state.next_id += 1;
-        state.jobs.insert(id, Job::Text { kind, base, force });
+        state
+            .jobs
+            .insert(id, Job::Text(TextJob { kind, base, force }));
         el.prepend(&format!("{}s{id};", self.marker), ContentType::Html);
         // Both markers are counted now: the end tag handler cannot reach the document. An
         // end tag that never comes leaves the count high, which only keeps the sink looking.

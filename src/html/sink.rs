@@ -2,14 +2,13 @@
 //! copied as it is; a bracketed `<style>` or `<noscript>` text is collected raw (up to the
 //! text buffer cap), rewritten, and written in its place, markers removed.
 
-use super::document::{Doc, Job, TextKind};
+use super::document::{Doc, DocState, Job, TextJob, TextKind};
 use super::rewriter::Rewriter;
 use crate::html::attributes::ValueKind;
 use crate::report::{Outcome, Report, SkipReason};
 use crate::value::Ctx;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use url::Url;
 
 /// A bracketed text being collected.
 #[derive(Debug)]
@@ -158,38 +157,21 @@ impl SinkState {
         if inside.overflowed {
             return;
         }
-        let Some(Job::Text { kind, base, force }) = job else {
+        let Some(Job::Text(job)) = job else {
             drop(state);
             self.staged.extend_from_slice(&inside.text);
             return;
         };
-        let mut report = std::mem::take(&mut state.report);
-        let mut scratch = std::mem::take(&mut state.scratch);
-        drop(state);
-        let job = TextJob { kind, base, force };
-        rewrite_text(
-            doc,
-            &job,
-            &inside.text,
-            &mut report,
-            &mut scratch,
-            &mut self.staged,
-        );
-        let mut state = doc.lock_state();
-        report.merge(&std::mem::take(&mut state.report));
-        state.report = report;
-        state.scratch = scratch;
+        // Rewriting the text touches only this document's report and scratch space (a
+        // `<noscript>`'s content has a document of its own), so the lock can stay held.
+        let DocState {
+            report, scratch, ..
+        } = &mut *state;
+        rewrite_text(doc, &job, &inside.text, report, scratch, &mut self.staged);
     }
 }
 
 /// Rewrites one bracketed text into `out`.
-/// A bracketed text and the context it was found in.
-struct TextJob {
-    kind: TextKind,
-    base: Option<Url>,
-    force: Option<SkipReason>,
-}
-
 fn rewrite_text(
     doc: &Doc,
     job: &TextJob,
