@@ -45,15 +45,7 @@ pub fn load(source: &ManifestSource) -> Result<Manifest> {
 
 fn load_one(path: &Path, format: Option<Format>, prefix: Option<&str>) -> Result<Manifest> {
     let context = || format!("manifest {}", path.display());
-    let size = std::fs::metadata(path).with_context(context)?.len();
-    if size > Manifest::MAX_FILE_SIZE {
-        bail!(
-            "manifest {}: {size} bytes is more than the {} a manifest may have",
-            path.display(),
-            Manifest::MAX_FILE_SIZE
-        );
-    }
-    let json = std::fs::read_to_string(path).with_context(context)?;
+    let json = cachebust::manifest::read_file(path)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -176,7 +176,7 @@ impl Manifest {
     /// # Ok::<(), cachebust::Error>(())
     /// ```
     pub fn load(path: impl AsRef<Path>) -> Result<Self, Error> {
-        let text = read_manifest_file(path.as_ref())?;
+        let text = read_file(path)?;
         Self::from_json(&text)
     }
 
@@ -368,8 +368,15 @@ impl Manifest {
     }
 }
 
-/// Reads a manifest file as UTF-8 text, refusing files over [`Manifest::MAX_FILE_SIZE`].
-pub(crate) fn read_manifest_file(path: &Path) -> Result<String, Error> {
+/// Reads a manifest file (of any format) as UTF-8 text, refusing files over
+/// [`Manifest::MAX_FILE_SIZE`] before reading them.
+///
+/// ```
+/// let err = cachebust::manifest::read_file("/no/such/versions.json").unwrap_err();
+/// assert!(err.to_string().contains("/no/such/versions.json"));
+/// ```
+pub fn read_file(path: impl AsRef<Path>) -> Result<String, Error> {
+    let path = path.as_ref();
     let io = |error| Error::ManifestIo {
         path: path.to_owned(),
         error,
