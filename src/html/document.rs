@@ -1,35 +1,32 @@
-//! One document being rewritten: the state its handler shares with the sink, and the
-//! lol_html settings that register the handler.
+//! One document being rewritten: the handler, the state it shares with the output, and the
+//! lol_html settings that register it.
 //!
 //! lol_html re-serialises a start tag whose attributes are set (one space between
 //! attributes, ` />`), and decodes `<style>` text handed to a text handler (invalid bytes
-//! become U+FFFD). Neither keeps the author's bytes, so neither is used: the handler reads a
-//! start tag's original bytes (kept in [`Retained`]), and when it edits them replaces the tag
-//! with a random marker standing for the edited bytes; it brackets `<style>` and
-//! `<noscript>` text with markers. The output sink ([`super::sink`]) puts the bytes in place.
+//! become U+FFFD). Neither keeps the author's bytes, so neither is used: nothing is changed
+//! through lol_html, whose output is therefore the input itself. The handler reads a start
+//! tag's original bytes (the whole document, or the tail of a stream kept in [`Retained`]),
+//! and queues edits by input offset; it marks where `<style>` and `<noscript>` texts start
+//! and end. The output ([`super::output`]) applies them.
 
 use super::attributes::{Condition, Rule};
 use super::charref::decode_attribute;
+use super::output::{Event, Events};
 use super::retained::Retained;
-use super::sink::SinkState;
 use super::tag::{self, RawAttribute};
 use crate::config::Shared;
 use crate::report::{Report, SkipReason};
 use crate::value::Ctx;
 use encoding_rs::Encoding;
-use lol_html::html_content::{ContentType, Element};
+use lol_html::html_content::Element;
 use lol_html::send::{SendHandlerTypes, Settings};
 use lol_html::{AsciiCompatibleEncoding, ElementContentHandlers, HandlerResult, MemorySettings};
-use rand::Rng;
-use rand::distr::Alphanumeric;
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 use url::Url;
 
-/// What a bracketed text holds.
+/// What a text to rewrite holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TextKind {
     /// An HTML `<style>`: raw CSS.
@@ -40,7 +37,7 @@ pub(crate) enum TextKind {
     Html,
 }
 
-/// A bracketed text and the context it was found in.
+/// A text to rewrite and the context it was found in.
 #[derive(Debug, Clone)]
 pub(crate) struct TextJob {
     pub(crate) kind: TextKind,
@@ -48,31 +45,29 @@ pub(crate) struct TextJob {
     pub(crate) force: Option<SkipReason>,
 }
 
-/// What a marker stands for.
-#[derive(Debug, Clone)]
-pub(crate) enum Job {
-    /// A bracketed text.
-    Text(TextJob),
-    /// A start tag's new bytes.
-    Tag(Vec<u8>),
-}
-
-/// The state the handler and the sink share.
+/// The state the handlers and the output share.
 #[derive(Debug, Default)]
 pub(crate) struct DocState {
     pub(crate) report: Report,
     /// Set by the first `<base href>`.
     pub(crate) base: Option<Url>,
     base_seen: bool,
-    pub(crate) jobs: HashMap<u64, Job>,
-    next_id: u64,
+    pub(crate) events: Events,
     /// Reused from element to element.
     attributes: Vec<RawAttribute>,
     pub(crate) scratch: String,
 }
 
-/// One document: its settings, its shared state, and the marker of its jobs.
-pub(crate) struct Doc {
+/// Where the handlers read a start tag's bytes.
+pub(crate) enum Input<'i> {
+    /// A stream: the tail lol_html may still refer to.
+    Streamed(Mutex<Retained>),
+    /// The whole document.
+    Whole(&'i [u8]),
+}
+
+/// One document: its settings, its input and its shared state.
+pub(crate) struct Doc<'i> {
     pub(crate) shared: Arc<Shared>,
     pub(crate) page: Arc<Url>,
     pub(crate) encoding: &'static Encoding,
@@ -81,22 +76,21 @@ pub(crate) struct Doc {
     /// Set for a `<noscript>`'s content: no `<base>` applies inside, and its context's skip
     /// reason applies to everything.
     pub(crate) nested_force: Option<Option<SkipReason>>,
-    pub(crate) state: Mutex<DocState>,
-    pub(crate) sink: Mutex<SinkState>,
-    pub(crate) input: Mutex<Retained>,
-    /// Markers inserted but not yet seen by the sink: while zero, the sink copies output
-    /// without looking at it.
-    pub(crate) outstanding: AtomicUsize,
-    /// `cachebust` + 24 random alphanumerics + `:`, then `t<id>;` for a tag, `s<id>;` and
-    /// `e;` around a text.
-    pub(crate) marker: String,
-    pub(crate) finder: memchr::memmem::Finder<'static>,
+    /// Shared with end tag handlers, which lol_html wants `'static`.
+    pub(crate) state: Arc<Mutex<DocState>>,
+    pub(crate) input: Input<'i>,
 }
 
 static ANY_ELEMENT: LazyLock<lol_html::Selector> =
     LazyLock::new(|| "*".parse().expect("static selector"));
 
-impl Doc {
+fn lock(state: &Mutex<DocState>) -> MutexGuard<'_, DocState> {
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl<'i> Doc<'i> {
     pub(crate) fn new(
         shared: Arc<Shared>,
         page: Arc<Url>,
@@ -104,59 +98,48 @@ impl Doc {
         base_offset: Option<usize>,
         base: Option<Url>,
         nested_force: Option<Option<SkipReason>>,
-    ) -> Arc<Doc> {
-        let token: String = rand::rng()
-            .sample_iter(Alphanumeric)
-            .take(24)
-            .map(char::from)
-            .collect();
-        let keep = shared.limits.parser_memory;
+        input: Input<'i>,
+    ) -> Arc<Doc<'i>> {
         Arc::new(Doc {
             shared,
             page,
             encoding,
             base_offset,
             nested_force,
-            state: Mutex::new(DocState {
+            state: Arc::new(Mutex::new(DocState {
                 base,
                 ..DocState::default()
-            }),
-            sink: Mutex::new(SinkState::default()),
-            input: Mutex::new(Retained::new(keep)),
-            outstanding: AtomicUsize::new(0),
-            finder: memchr::memmem::Finder::new(format!("cachebust{token}:").as_bytes())
-                .into_owned(),
-            marker: format!("cachebust{token}:"),
+            })),
+            input,
         })
     }
 
     pub(crate) fn lock_state(&self) -> MutexGuard<'_, DocState> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.state)
     }
 
-    pub(crate) fn lock_sink(&self) -> MutexGuard<'_, SinkState> {
-        self.sink
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// The kept input of a stream (nothing to keep for a whole document).
+    pub(crate) fn retain(&self, chunk: &[u8]) {
+        if let Input::Streamed(retained) = &self.input {
+            retained
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .push(chunk);
+        }
     }
 
-    pub(crate) fn lock_input(&self) -> MutexGuard<'_, Retained> {
-        self.input
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// The lol_html settings for this document: one handler for every element. (One `*`
-    /// selector dispatching on the tag name costs lol_html less than a selector per row of
-    /// the attribute table: `[style]` alone already takes every tag through the full lexer.)
-    pub(crate) fn settings(self: &Arc<Self>) -> Settings<'static, 'static> {
+    /// The lol_html settings for this document: the handler on every element (a stream,
+    /// whose content is not known yet), or on the elements `plan` names. (One `*` selector
+    /// costs lol_html less than a selector per row of the attribute table: `[style]` alone
+    /// already takes every tag through the full lexer.)
+    pub(crate) fn settings<'s>(self: &Arc<Self>, plan: &'s [lol_html::Selector]) -> Settings<'i, 's>
+    where
+        'i: 's,
+    {
         let limits = self.shared.limits;
         let encoding =
             AsciiCompatibleEncoding::new(self.encoding).expect("checked ASCII-compatible");
-        let doc = Arc::clone(self);
-        Settings::new_send()
+        let mut settings = Settings::new_send()
             .with_encoding(encoding)
             .with_strict(false)
             .with_graceful_bail_out_on_content_handler_error(true)
@@ -164,21 +147,51 @@ impl Doc {
                 MemorySettings::new()
                     .with_max_allowed_memory_usage(limits.parser_memory)
                     .with_graceful_bail_out_on_memory_limit_exceeded(true),
-            )
-            .append_element_content_handler((
-                Cow::Borrowed(&*ANY_ELEMENT),
+            );
+        for selector in plan {
+            let doc = Arc::clone(self);
+            settings = settings.append_element_content_handler((
+                Cow::Borrowed(selector),
                 ElementContentHandlers::default()
                     .element(move |el: &mut Element<'_, '_, _>| doc.on_element(el)),
-            ))
+            ));
+        }
+        settings
+    }
+
+    /// The selector set of a stream: every element.
+    pub(crate) fn every_element() -> &'static [lol_html::Selector] {
+        std::slice::from_ref(&*ANY_ELEMENT)
     }
 
     fn on_element(&self, el: &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult {
         let range = el.source_location().bytes();
-        let input = self.lock_input();
-        let Some(tag) = input.get(range.clone()) else {
-            drop(input);
-            return self.on_unretained_element(el);
-        };
+        match &self.input {
+            Input::Whole(input) => match input.get(range.clone()) {
+                Some(tag) => self.on_start_tag(el, tag, range.start),
+                None => self.on_unretained_element(el),
+            },
+            Input::Streamed(retained) => {
+                let retained = retained
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                match retained.get(range.clone()) {
+                    Some(tag) => self.on_start_tag(el, tag, range.start),
+                    None => {
+                        drop(retained);
+                        self.on_unretained_element(el)
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_start_tag(
+        &self,
+        el: &mut Element<'_, '_, SendHandlerTypes>,
+        tag: &[u8],
+        offset: usize,
+    ) -> HandlerResult {
         let mut lower = [0u8; 16];
         let raw_name = tag::name(tag);
         // No element the table or the SPEC names is that long.
@@ -199,7 +212,7 @@ impl Doc {
             .shared
             .any_element_rules
             .iter()
-            .any(|rule| contains_ignore_case(tag, rule.attribute.as_bytes()));
+            .any(|rule| super::plan::contains_ignore_case(tag, rule.attribute.as_bytes()));
         if rules.is_empty() && text.is_none() && name != b"base" && !any_rule_may_apply {
             return Ok(());
         }
@@ -209,7 +222,7 @@ impl Doc {
         tag::attributes(tag, &mut attrs);
         let element = Start {
             tag,
-            offset: range.start,
+            offset,
             attrs: &attrs,
         };
         let result = self.rewrite_element(el, state, &element, name, rules, text);
@@ -232,9 +245,6 @@ impl Doc {
             }
         }
         let force = self.force_for(start);
-        if let Some(html) = text {
-            self.bracket_text(el, state, html, force)?;
-        }
         let getter = |name: &str| {
             start
                 .find(name)
@@ -279,42 +289,22 @@ impl Doc {
             });
         }
         if !edits.is_empty() {
-            self.replace_tag(el, state, start.tag, edits);
-        }
-        Ok(())
-    }
-
-    /// Replaces the start tag by a marker standing for its bytes with `edits` applied.
-    fn replace_tag(
-        &self,
-        el: &mut Element<'_, '_, SendHandlerTypes>,
-        state: &mut DocState,
-        tag: &[u8],
-        mut edits: Vec<(Range<usize>, Vec<u8>)>,
-    ) {
-        edits.sort_by_key(|(range, _)| range.start);
-        let mut bytes = Vec::with_capacity(tag.len() + 32);
-        let mut at = 0;
-        for (range, new) in &edits {
-            bytes.extend_from_slice(&tag[at..range.start]);
-            bytes.extend_from_slice(new);
-            at = range.end;
-        }
-        bytes.extend_from_slice(&tag[at..]);
-        // Text that encodes to these very bytes can replace the tag directly; anything else
-        // (invalid bytes, non-ASCII in another encoding) goes through a marker.
-        if let Ok(text) = std::str::from_utf8(&bytes) {
-            if self.encoding == encoding_rs::UTF_8 || text.is_ascii() {
-                el.start_tag().replace(text, ContentType::Html);
-                return;
+            edits.sort_by_key(|(range, _)| range.start);
+            let events = &mut state.events;
+            for (range, new) in edits {
+                let text_start = events.arena.len();
+                events.arena.extend_from_slice(&new);
+                events.replace(
+                    start.offset + range.start..start.offset + range.end,
+                    text_start,
+                );
             }
         }
-        let id = state.next_id;
-        state.next_id += 1;
-        state.jobs.insert(id, Job::Tag(bytes));
-        self.outstanding.fetch_add(1, Ordering::Relaxed);
-        el.start_tag()
-            .replace(&format!("{}t{id};", self.marker), ContentType::Html);
+        // After the tag's own edits: events are queued in input order.
+        if let Some(html) = text {
+            self.mark_text(el, state, html, force)?;
+        }
+        Ok(())
     }
 
     /// A start tag longer than the input kept (the parser's memory limit): its references
@@ -372,8 +362,9 @@ impl Doc {
             .map(|_| SkipReason::BeforeBase)
     }
 
-    /// Brackets the text of a `<style>` or `<noscript>` with markers for the sink.
-    fn bracket_text(
+    /// Marks where the text of a `<style>` or `<noscript>` starts, and has its end tag mark
+    /// where it ends.
+    fn mark_text(
         &self,
         el: &mut Element<'_, '_, SendHandlerTypes>,
         state: &mut DocState,
@@ -388,34 +379,20 @@ impl Doc {
             (false, "http://www.w3.org/2000/svg") => TextKind::SvgCss,
             (false, _) => TextKind::Css,
         };
-        let base = state.base.clone();
-        let id = state.next_id;
-        state.next_id += 1;
-        state
-            .jobs
-            .insert(id, Job::Text(TextJob { kind, base, force }));
-        el.prepend(&format!("{}s{id};", self.marker), ContentType::Html);
-        // Both markers are counted now: the end tag handler cannot reach the document. An
-        // end tag that never comes leaves the count high, which only keeps the sink looking.
-        self.outstanding.fetch_add(2, Ordering::Relaxed);
-        let end_marker = format!("{}e;", self.marker);
+        let job = TextJob {
+            kind,
+            base: state.base.clone(),
+            force,
+        };
+        let at = el.source_location().bytes().end;
+        state.events.push(Event::TextStart { at, job });
+        let shared_state = Arc::clone(&self.state);
         el.on_end_tag(Box::new(move |end| {
-            end.before(&end_marker, ContentType::Html);
+            let at = end.source_location().bytes().start;
+            lock(&shared_state).events.push(Event::TextEnd { at });
             Ok(())
         }))
     }
-}
-
-/// Whether `needle` (ASCII lower case) occurs in `haystack`, ASCII case-insensitively.
-fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
-    let Some(&first) = needle.first() else {
-        return true;
-    };
-    memchr::memchr2_iter(first, first.to_ascii_uppercase(), haystack).any(|at| {
-        haystack
-            .get(at..at + needle.len())
-            .is_some_and(|candidate| candidate.eq_ignore_ascii_case(needle))
-    })
 }
 
 /// A start tag's bytes, where it starts in the input, and its attributes.

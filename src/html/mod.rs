@@ -1,15 +1,18 @@
-//! The HTML side: which attributes hold references, the streaming rewriter over lol_html,
-//! and the output sink that rewrites `<style>` and `<noscript>` texts byte for byte.
+//! The HTML side: which attributes hold references, the handlers that find them (on every
+//! element of a stream, on the elements a whole document needs), and the output that
+//! applies their edits and rewrites `<style>` and `<noscript>` texts byte for byte.
 
 pub mod attributes;
 mod charref;
 mod document;
 mod entities;
+mod output;
+mod plan;
 mod retained;
 mod rewriter;
 mod scout;
-mod sink;
 mod tag;
+mod whole;
 
 pub(crate) use charref::decode_attribute;
 

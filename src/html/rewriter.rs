@@ -1,18 +1,32 @@
 //! The streaming rewriter: `write` chunks in, rewritten bytes out to a sink, `end` for the
 //! [`Report`].
 
-use super::document::Doc;
-use super::scout::Scout;
-use super::sink::MarkerSink;
+use super::document::{Doc, Input};
+use super::output::Output;
+use super::retained::Retained;
+use super::scout::{Findings, Scout};
 use crate::config::{Buster, Shared};
-use crate::report::{Report, SkipReason};
+use crate::report::Report;
 use encoding_rs::{Encoding, UTF_8};
 use lol_html::AsciiCompatibleEncoding;
 use lol_html::errors::RewritingError;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use url::Url;
 
-type Html = lol_html::send::HtmlRewriter<'static, MarkerSink>;
+/// lol_html's output: the input again (nothing is changed through lol_html), collected
+/// for [`Output`] to apply the document's events to.
+struct Staging(Arc<Mutex<Vec<u8>>>);
+
+impl lol_html::OutputSink for Staging {
+    fn handle_chunk(&mut self, chunk: &[u8]) {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .extend_from_slice(chunk);
+    }
+}
+
+type Html = lol_html::send::HtmlRewriter<'static, Staging>;
 
 /// The most input handed to lol_html at once.
 const SLICE: usize = 64 << 10;
@@ -25,13 +39,12 @@ enum Phase {
     },
     Rewriting {
         html: Box<Html>,
-        doc: Arc<Doc>,
+        doc: Arc<Doc<'static>>,
+        staged: Arc<Mutex<Vec<u8>>>,
     },
     /// After a bail-out, or for a document that cannot be rewritten: bytes go straight
-    /// through.
-    Passthrough {
-        doc: Option<Arc<Doc>>,
-    },
+    /// through (past the document's remaining events, if there is a document).
+    Passthrough { doc: Option<Arc<Doc<'static>>> },
 }
 
 /// Where a [`Rewriter`] writes: any `FnMut(&[u8])`, or a `Vec<u8>` that collects.
@@ -85,9 +98,9 @@ pub struct Rewriter<O: Sink> {
     page: Arc<Url>,
     sink: O,
     phase: Phase,
-    force_utf8: bool,
-    /// For a `<noscript>`'s content: its base and skip reason.
-    nested: Option<(Option<Url>, Option<SkipReason>)>,
+    output: Output,
+    /// Output on its way to the sink, reused.
+    out: Vec<u8>,
     /// Warnings raised before a document was set up.
     report: Report,
     /// An encoding the caller imposes ([`Rewriter::with_charset`]).
@@ -95,9 +108,9 @@ pub struct Rewriter<O: Sink> {
 }
 
 impl<O: Sink> Rewriter<O> {
-    fn new(shared: Arc<Shared>, page: Arc<Url>, sink: O, force_utf8: bool) -> Self {
+    fn new(shared: Arc<Shared>, page: Arc<Url>, sink: O) -> Self {
         let lookahead = shared.limits.base_lookahead;
-        let want_charset = !force_utf8 && shared.encoding.is_none();
+        let want_charset = shared.encoding.is_none();
         Rewriter {
             shared,
             page,
@@ -106,34 +119,11 @@ impl<O: Sink> Rewriter<O> {
                 buffered: Vec::new(),
                 scout: Box::new(Scout::new(lookahead, want_charset)),
             },
-            force_utf8,
-            nested: None,
+            output: Output::default(),
+            out: Vec::new(),
             report: Report::default(),
             charset: None,
         }
-    }
-
-    /// A rewriter for the content of a `<noscript>` (no look-ahead: its context is known).
-    pub(crate) fn nested(
-        shared: Arc<Shared>,
-        page: Arc<Url>,
-        encoding: &'static Encoding,
-        base: Option<Url>,
-        force: Option<SkipReason>,
-        sink: O,
-    ) -> Self {
-        let mut rewriter = Rewriter {
-            shared,
-            page,
-            sink,
-            phase: Phase::Passthrough { doc: None },
-            force_utf8: false,
-            nested: Some((base, force)),
-            report: Report::default(),
-            charset: None,
-        };
-        rewriter.start(Vec::new(), encoding, None);
-        rewriter
     }
 
     /// Rewrites the next chunk of the document.
@@ -150,18 +140,18 @@ impl<O: Sink> Rewriter<O> {
                 // Slices keep the kept input and the staged output small whatever the
                 // caller's chunk size; the output does not depend on it.
                 for slice in chunk.chunks(SLICE) {
-                    let Phase::Rewriting { html, doc } = &mut self.phase else {
-                        self.sink.write(slice);
+                    let Phase::Rewriting { html, doc, .. } = &mut self.phase else {
+                        self.pass(slice);
                         continue;
                     };
-                    doc.lock_input().push(slice);
+                    doc.retain(slice);
                     if let Err(error) = html.write(slice) {
                         self.bail_out(&error);
                     }
                     self.drain();
                 }
             }
-            Phase::Passthrough { .. } => self.sink.write(chunk),
+            Phase::Passthrough { .. } => self.pass(chunk),
         }
     }
 
@@ -209,23 +199,22 @@ impl<O: Sink> Rewriter<O> {
             self.decide();
         }
         match std::mem::replace(&mut self.phase, Phase::Passthrough { doc: None }) {
-            Phase::Rewriting { html, doc } => {
+            Phase::Rewriting { html, doc, staged } => {
                 let result = html.end();
-                self.phase = Phase::Passthrough {
-                    doc: Some(Arc::clone(&doc)),
-                };
+                self.phase = Phase::Passthrough { doc: Some(doc) };
                 if let Err(error) = result {
-                    self.record_bail_out(&error);
+                    self.report.bail_out = Some(bail_out_message(&error));
                 }
-                doc.lock_sink().process(&doc, true);
-                self.drain();
+                let bytes = std::mem::take(&mut *lock_staged(&staged));
+                self.pass(&bytes);
             }
             other => self.phase = other,
         }
+        self.output.finish(&mut self.out);
+        self.flush();
         let mut report = std::mem::take(&mut self.report);
         if let Phase::Passthrough { doc: Some(doc) } = &self.phase {
-            let mut state = doc.lock_state();
-            let mut merged = std::mem::take(&mut state.report);
+            let mut merged = std::mem::take(&mut doc.lock_state().report);
             merged.merge(&report);
             report = merged;
         }
@@ -240,90 +229,129 @@ impl<O: Sink> Rewriter<O> {
             return;
         };
         let findings = scout.findings();
-        let bom = Encoding::for_bom(&buffered).map(|(encoding, _)| encoding);
-        let meta = findings.charset.map(|e| {
-            // The HTML standard reads a declared UTF-16 as UTF-8, x-user-defined as 1252.
-            if e == encoding_rs::UTF_16BE || e == encoding_rs::UTF_16LE {
-                UTF_8
-            } else if e == encoding_rs::X_USER_DEFINED {
-                encoding_rs::WINDOWS_1252
-            } else {
-                e
-            }
-        });
-        let encoding = if self.force_utf8 {
-            UTF_8
-        } else {
-            bom.or(self.charset)
-                .or(self.shared.encoding)
-                .or(meta)
-                .unwrap_or(UTF_8)
-        };
-        self.start(buffered, encoding, findings.base_offset);
-    }
-
-    fn start(
-        &mut self,
-        buffered: Vec<u8>,
-        encoding: &'static Encoding,
-        base_offset: Option<usize>,
-    ) {
-        if AsciiCompatibleEncoding::new(encoding).is_none() {
-            self.report.warnings.push(format!(
-                "{} is not an ASCII-compatible encoding; the document was passed through unchanged",
-                encoding.name()
-            ));
-            self.phase = Phase::Passthrough { doc: None };
+        let encoding = choose_encoding(&buffered, &findings, false, self.charset, &self.shared);
+        if let Err(warning) = rewritable(encoding) {
+            self.report.warnings.push(warning);
             self.sink.write(&buffered);
             return;
         }
-        let (base, nested_force) = match &self.nested {
-            Some((base, force)) => (base.clone(), Some(*force)),
-            None => (None, None),
-        };
         let doc = Doc::new(
             Arc::clone(&self.shared),
             Arc::clone(&self.page),
             encoding,
-            base_offset,
-            base,
-            nested_force,
+            findings.base_offset,
+            None,
+            None,
+            Input::Streamed(Mutex::new(Retained::new(self.shared.limits.parser_memory))),
         );
-        let html = Box::new(Html::new(doc.settings(), MarkerSink(Arc::clone(&doc))));
-        self.phase = Phase::Rewriting { html, doc };
+        let staged = Arc::new(Mutex::new(Vec::new()));
+        let html = Box::new(Html::new(
+            doc.settings(Doc::every_element()),
+            Staging(Arc::clone(&staged)),
+        ));
+        self.phase = Phase::Rewriting { html, doc, staged };
         if !buffered.is_empty() {
             self.write(&buffered);
         }
     }
 
-    fn record_bail_out(&mut self, error: &RewritingError) {
-        self.report.bail_out = Some(format!(
-            "rewriting stopped and the rest of the document passed through unchanged: {error}"
-        ));
-    }
-
     /// lol_html has flushed what it held, unchanged; from now on bytes go straight through.
     fn bail_out(&mut self, error: &RewritingError) {
-        self.record_bail_out(error);
-        if let Phase::Rewriting { doc, .. } =
+        self.report.bail_out = Some(bail_out_message(error));
+        if let Phase::Rewriting { doc, staged, .. } =
             std::mem::replace(&mut self.phase, Phase::Passthrough { doc: None })
         {
-            doc.lock_sink().process(&doc, true);
             self.phase = Phase::Passthrough { doc: Some(doc) };
+            let bytes = std::mem::take(&mut *lock_staged(&staged));
+            self.pass(&bytes);
         }
     }
 
-    /// Hands the sink's staged output to the caller.
-    fn drain(&mut self) {
-        let doc = match &self.phase {
-            Phase::Rewriting { doc, .. } | Phase::Passthrough { doc: Some(doc) } => Arc::clone(doc),
-            _ => return,
-        };
-        let mut sink = doc.lock_sink();
-        if !sink.staged.is_empty() {
-            self.sink.write(&sink.staged);
-            sink.staged.clear();
+    /// Writes input bytes lol_html is done with: through the document's events, if any.
+    fn pass(&mut self, bytes: &[u8]) {
+        match &self.phase {
+            Phase::Rewriting { doc, .. } | Phase::Passthrough { doc: Some(doc) } => {
+                let doc = Arc::clone(doc);
+                self.output.feed(&doc, bytes, &mut self.out);
+                self.flush();
+            }
+            _ => self.sink.write(bytes),
         }
+    }
+
+    /// Hands lol_html's output on.
+    fn drain(&mut self) {
+        let Phase::Rewriting { staged, .. } = &self.phase else {
+            return;
+        };
+        let bytes = std::mem::take(&mut *lock_staged(staged));
+        self.pass(&bytes);
+        // Give the buffer back, to be reused.
+        if let Phase::Rewriting { staged, .. } = &self.phase {
+            let mut kept = lock_staged(staged);
+            if kept.is_empty() {
+                let mut bytes = bytes;
+                bytes.clear();
+                *kept = bytes;
+            }
+        }
+    }
+
+    fn flush(&mut self) {
+        if !self.out.is_empty() {
+            self.sink.write(&self.out);
+            self.out.clear();
+        }
+    }
+}
+
+fn lock_staged(staged: &Mutex<Vec<u8>>) -> std::sync::MutexGuard<'_, Vec<u8>> {
+    staged
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+pub(crate) fn bail_out_message(error: &RewritingError) -> String {
+    format!("rewriting stopped and the rest of the document passed through unchanged: {error}")
+}
+
+/// The document's encoding: a BOM, else the caller's, the configuration's, or the page's
+/// `<meta charset>` (as the HTML standard reads it), else UTF-8.
+pub(crate) fn choose_encoding(
+    start: &[u8],
+    findings: &Findings,
+    force_utf8: bool,
+    charset: Option<&'static Encoding>,
+    shared: &Shared,
+) -> &'static Encoding {
+    if force_utf8 {
+        return UTF_8;
+    }
+    let bom = Encoding::for_bom(start).map(|(encoding, _)| encoding);
+    let meta = findings.charset.map(|e| {
+        // The HTML standard reads a declared UTF-16 as UTF-8, x-user-defined as 1252.
+        if e == encoding_rs::UTF_16BE || e == encoding_rs::UTF_16LE {
+            UTF_8
+        } else if e == encoding_rs::X_USER_DEFINED {
+            encoding_rs::WINDOWS_1252
+        } else {
+            e
+        }
+    });
+    bom.or(charset)
+        .or(shared.encoding)
+        .or(meta)
+        .unwrap_or(UTF_8)
+}
+
+/// Whether lol_html can read `encoding`; if not, the warning to give.
+pub(crate) fn rewritable(encoding: &'static Encoding) -> Result<(), String> {
+    match AsciiCompatibleEncoding::new(encoding) {
+        Some(_) => Ok(()),
+        None => Err(format!(
+            "{} is not an ASCII-compatible encoding; the document was passed through unchanged",
+            encoding.name()
+        )),
     }
 }
 
@@ -340,12 +368,7 @@ impl Buster {
     /// # Ok::<(), cachebust::Error>(())
     /// ```
     pub fn rewriter<O: Sink>(&self, sink: O) -> Rewriter<O> {
-        Rewriter::new(
-            Arc::clone(&self.shared),
-            Arc::clone(&self.page),
-            sink,
-            false,
-        )
+        Rewriter::new(Arc::clone(&self.shared), Arc::clone(&self.page), sink)
     }
 
     /// Rewrites a whole document given as bytes in any ASCII-compatible encoding (set with
@@ -361,11 +384,7 @@ impl Buster {
     /// # Ok::<(), cachebust::Error>(())
     /// ```
     pub fn rewrite_bytes(&self, html: &[u8]) -> (Vec<u8>, Report) {
-        let mut out = Vec::with_capacity(html.len() + html.len() / 16);
-        let mut rewriter = self.rewriter(|chunk: &[u8]| out.extend_from_slice(chunk));
-        rewriter.write(html);
-        let report = rewriter.end();
-        (out, report)
+        super::whole::rewrite(&self.shared, &self.page, html, false)
     }
 
     /// Rewrites a whole document held as a `str` (so UTF-8, whatever its `<meta>` says).
@@ -378,15 +397,8 @@ impl Buster {
     /// # Ok::<(), cachebust::Error>(())
     /// ```
     pub fn rewrite_str(&self, html: &str) -> (String, Report) {
-        let mut out = Vec::with_capacity(html.len() + html.len() / 16);
-        let mut rewriter = Rewriter::new(
-            Arc::clone(&self.shared),
-            Arc::clone(&self.page),
-            |chunk: &[u8]| out.extend_from_slice(chunk),
-            true,
-        );
-        rewriter.write(html.as_bytes());
-        let mut report = rewriter.end();
+        let (out, mut report) =
+            super::whole::rewrite(&self.shared, &self.page, html.as_bytes(), true);
         match String::from_utf8(out) {
             Ok(out) => (out, report),
             Err(_) => {

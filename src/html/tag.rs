@@ -101,6 +101,47 @@ pub(crate) fn attributes(tag: &[u8], out: &mut Vec<RawAttribute>) {
     }
 }
 
+/// Where the start tag beginning at `bytes[0]` (`<name`) ends: the index of its closing
+/// `>`, found as the tokenizer finds it (a `>` ends the tag anywhere but inside a quoted
+/// value, and a quote opens a value only where a value may start); `None` when the input
+/// ends first.
+pub(crate) fn end(bytes: &[u8]) -> Option<usize> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        BeforeName,
+        Name,
+        AfterName,
+        BeforeValue,
+        Unquoted,
+    }
+    let mut state = State::BeforeName;
+    let mut i = 1 + name(bytes).len();
+    while let Some(&b) = bytes.get(i) {
+        if b == b'>' {
+            return Some(i);
+        }
+        state = match (state, b) {
+            (State::BeforeValue, b'"' | b'\'') => {
+                i += 1 + memchr::memchr(b, &bytes[i + 1..])?;
+                // After a quoted value anything but `>` starts over before a name.
+                State::BeforeName
+            }
+            (State::BeforeValue, b) if is_space(b) => State::BeforeValue,
+            (State::BeforeValue, _) => State::Unquoted,
+            (State::Unquoted, b) if is_space(b) => State::BeforeName,
+            (State::Unquoted, _) => State::Unquoted,
+            (_, b'/') => State::BeforeName,
+            (State::Name | State::AfterName, b'=') => State::BeforeValue,
+            (State::Name | State::AfterName, b) if is_space(b) => State::AfterName,
+            (State::BeforeName, b) if is_space(b) => State::BeforeName,
+            // Anything else, a leading `=` or a quote included, is (part of) a name.
+            _ => State::Name,
+        };
+        i += 1;
+    }
+    None
+}
+
 /// The first attribute of `attrs` named `name` (ASCII case-insensitive).
 pub(crate) fn find<'a>(
     tag: &[u8],
@@ -166,5 +207,21 @@ mod tests {
             [("src".into(), Some("unterminated".into()))]
         );
         assert_eq!(parse("<img src="), [("src".into(), None)]);
+    }
+
+    #[test]
+    fn finds_the_end_as_the_tokenizer_does() {
+        let end_of = |tag: &str| end(tag.as_bytes());
+        assert_eq!(end_of("<a>"), Some(2));
+        assert_eq!(end_of("<a title=\"x>y\">"), Some(14));
+        assert_eq!(end_of("<a title = 'x>y' b>"), Some(18));
+        // A quote that does not follow `=` is part of a name, and does not hide a `>`.
+        assert_eq!(end_of("<a b\"c>\">"), Some(6));
+        assert_eq!(end_of("<a x=\"1\" =\"2>"), Some(12));
+        assert_eq!(end_of("<a x=y\"z>"), Some(8));
+        assert_eq!(end_of("<a x=/>"), Some(6));
+        assert_eq!(end_of("<a/x='>'>"), Some(8));
+        assert_eq!(end_of("<a x=\"unterminated>"), None);
+        assert_eq!(end_of("<a"), None);
     }
 }

@@ -1,0 +1,171 @@
+//! Which elements a whole document needs a handler for, found before rewriting starts.
+//!
+//! lol_html runs a selector per start tag; one that can match every tag (`*`, `[style]`)
+//! takes each through the full lexer, and each extra selector costs on every tag. Holding
+//! the whole page, the rewriter can do better: it registers the names of the elements the
+//! page actually holds that the attribute table names (and `<style>`, `<noscript>`,
+//! `<base>`), plus the names of the elements that carry an attribute read on any element
+//! (`style`). The look is an over-approximation, never an under-one: every `<` followed by
+//! a letter is read as a start tag (even inside a comment or a script, where it is none),
+//! with its attributes read as the tokenizer reads them, so every real start tag is among
+//! those read. When the look gets expensive (`<` inside long attribute values) or finds a
+//! name no selector can spell, it gives up and the document gets the `*` handler.
+
+use super::tag;
+use crate::config::Shared;
+
+/// More names than this cost lol_html more than one `*` selector.
+const MOST_NAMES: usize = 16;
+
+/// The handlers a document gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Plan {
+    /// One handler on every element.
+    Every,
+    /// A handler on the elements of these (lower-case) names only.
+    Names(Vec<Vec<u8>>),
+}
+
+/// Decides the handlers for the whole document `html`.
+pub(crate) fn plan(html: &[u8], shared: &Shared) -> Plan {
+    let any_attributes: Vec<&[u8]> = shared
+        .any_element_rules
+        .iter()
+        .map(|rule| rule.attribute.as_bytes())
+        .collect();
+    // Without the bytes of such an attribute's name anywhere, no tag carries one.
+    let read_attributes = any_attributes
+        .iter()
+        .any(|name| contains_ignore_case(html, name));
+    // Reading tags from `<` inside other tags' values re-reads bytes; past this much, the
+    // document is not worth the look.
+    let mut budget = html.len().saturating_mul(4).saturating_add(64 << 10);
+    let mut names: Vec<Vec<u8>> = Vec::new();
+    let mut attributes = Vec::new();
+    for at in memchr::memchr_iter(b'<', html) {
+        let rest = &html[at..];
+        if !rest.get(1).is_some_and(u8::is_ascii_alphabetic) {
+            continue;
+        }
+        let raw_name = tag::name(rest);
+        let mut lower = [0u8; 32];
+        let name = lower.get_mut(..raw_name.len()).map(|name| {
+            name.copy_from_slice(raw_name);
+            name.make_ascii_lowercase();
+            &*name
+        });
+        if name.is_some_and(|name| names.iter().any(|known| known == name)) {
+            continue;
+        }
+        let by_name = name.is_some_and(|name| {
+            !shared.rules_for(name).is_empty() || matches!(name, b"style" | b"noscript" | b"base")
+        });
+        let by_attribute = !by_name && read_attributes && {
+            let Some(end) = tag::end(rest) else {
+                // A tag the input ends inside is never handled.
+                continue;
+            };
+            let Some(left) = budget.checked_sub(end) else {
+                return Plan::Every;
+            };
+            budget = left;
+            tag::attributes(&rest[..=end], &mut attributes);
+            attributes.iter().any(|a| {
+                let attribute = &rest[a.name.clone()];
+                any_attributes
+                    .iter()
+                    .any(|wanted| attribute.eq_ignore_ascii_case(wanted))
+            })
+        };
+        if by_name || by_attribute {
+            match name.filter(|name| is_selector_name(name)) {
+                Some(name) if names.len() < MOST_NAMES => names.push(name.to_vec()),
+                _ => return Plan::Every,
+            }
+        }
+    }
+    Plan::Names(names)
+}
+
+/// Whether `name` can be written as a type selector as it is.
+fn is_selector_name(name: &[u8]) -> bool {
+    name.first().is_some_and(u8::is_ascii_alphabetic)
+        && name
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Whether `needle` (ASCII lower case, not empty) occurs in `haystack`, ASCII
+/// case-insensitively. The search runs on the needle's rarest letter in both cases.
+pub(crate) fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
+    // Letters by how rarely they occur in markup and text, rarest first.
+    const RANK: &[u8] = b"qjzxkvbywgpfmucdlhrsnioate";
+    let rarity = |b: &u8| RANK.iter().position(|r| r == b).unwrap_or(0);
+    let Some((offset, &rare)) = needle.iter().enumerate().min_by_key(|(_, b)| rarity(b)) else {
+        return true;
+    };
+    memchr::memchr2_iter(rare, rare.to_ascii_uppercase(), haystack).any(|at| {
+        at.checked_sub(offset)
+            .and_then(|start| haystack.get(start..start + needle.len()))
+            .is_some_and(|candidate| candidate.eq_ignore_ascii_case(needle))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Builder, Manifest};
+
+    fn plan_of(html: &str) -> Plan {
+        let buster = Builder::new(Manifest::new()).build().unwrap();
+        plan(html.as_bytes(), &buster.shared)
+    }
+
+    fn names(list: &[&str]) -> Plan {
+        Plan::Names(list.iter().map(|n| n.as_bytes().to_vec()).collect())
+    }
+
+    #[test]
+    fn names_what_the_page_holds() {
+        assert_eq!(
+            plan_of("<p><IMG src=a><a href=b><Source srcset=c><img>"),
+            names(&["img", "source"])
+        );
+        assert_eq!(plan_of("<p>no tags of interest</p>"), names(&[]));
+        assert_eq!(
+            plan_of("<style>a{}</style><noscript></noscript><base href=/>"),
+            names(&["style", "noscript", "base"])
+        );
+    }
+
+    #[test]
+    fn finds_every_element_with_a_style_attribute() {
+        assert_eq!(
+            plan_of("<div class=\"a>b\" STYLE='x'><span>style</span><p style>"),
+            names(&["div", "p"])
+        );
+        // A `<` inside a value is read as a tag of its own too: too many names is fine,
+        // too few never.
+        assert_eq!(plan_of("<div title=\"<b>\" style=x>"), names(&["div"]));
+        assert_eq!(plan_of("<div title=\"<b \" style=x>"), names(&["div", "b"]));
+        assert_eq!(plan_of("<a<b style=x>"), Plan::Every);
+        assert_eq!(plan_of("<x:y style=x>"), Plan::Every);
+    }
+
+    #[test]
+    fn gives_up_on_many_names_and_costly_looks() {
+        let many: String = (0..20).map(|n| format!("<e{n} style=x>")).collect();
+        assert_eq!(plan_of(&many), Plan::Every);
+        let costly = format!("<p style=x><div title=\"{}\">", "<b ".repeat(100_000));
+        assert_eq!(plan_of(&costly), Plan::Every);
+    }
+
+    #[test]
+    fn case_insensitive_search() {
+        assert!(contains_ignore_case(b"a STYLE b", b"style"));
+        assert!(contains_ignore_case(b"StYlE", b"style"));
+        assert!(!contains_ignore_case(b"styl", b"style"));
+        assert!(!contains_ignore_case(b"y", b"style"));
+        assert!(contains_ignore_case(b"ystyle", b"style"));
+    }
+}

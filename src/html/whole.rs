@@ -1,0 +1,115 @@
+//! The whole-document entry point: the page is all there, so the handlers read start tags
+//! straight from it (nothing is copied aside), lol_html gets only the selectors the page
+//! needs ([`super::plan`]), and the output is the input with the events applied, in one
+//! pass at the end.
+
+use super::document::{Doc, Input, TextJob};
+use super::output::Output;
+use super::plan::{Plan, plan};
+use super::rewriter::{bail_out_message, choose_encoding, rewritable};
+use super::scout::Scout;
+use crate::config::Shared;
+use crate::report::{Report, SkipReason};
+use encoding_rs::Encoding;
+use std::sync::Arc;
+use url::Url;
+
+/// How much the look-ahead reads at a time: it stops at the first piece that settles it.
+const SCOUT_PIECE: usize = 4 << 10;
+
+/// Rewrites the document `html` (UTF-8 whatever it says when `force_utf8`).
+pub(crate) fn rewrite(
+    shared: &Arc<Shared>,
+    page: &Arc<Url>,
+    html: &[u8],
+    force_utf8: bool,
+) -> (Vec<u8>, Report) {
+    let want_charset = !force_utf8 && shared.encoding.is_none();
+    let mut scout = Scout::new(shared.limits.base_lookahead, want_charset);
+    for piece in html.chunks(SCOUT_PIECE) {
+        if scout.feed(piece) {
+            break;
+        }
+    }
+    let findings = scout.findings();
+    let encoding = choose_encoding(html, &findings, force_utf8, None, shared);
+    let context = Context {
+        encoding,
+        base_offset: findings.base_offset,
+        nested: None,
+    };
+    rewrite_with(shared, page, html, context)
+}
+
+/// Rewrites the content of a `<noscript>` of `doc`, found in the context `job` says.
+pub(crate) fn rewrite_nested(doc: &Doc<'_>, job: &TextJob, html: &[u8]) -> (Vec<u8>, Report) {
+    let context = Context {
+        encoding: doc.encoding,
+        base_offset: None,
+        nested: Some((job.base.clone(), job.force)),
+    };
+    rewrite_with(&doc.shared, &doc.page, html, context)
+}
+
+/// What is known of a document before it is rewritten.
+struct Context {
+    encoding: &'static Encoding,
+    base_offset: Option<usize>,
+    /// For a `<noscript>`'s content: its base, and the skip reason of everything in it.
+    nested: Option<(Option<Url>, Option<SkipReason>)>,
+}
+
+fn rewrite_with(
+    shared: &Arc<Shared>,
+    page: &Arc<Url>,
+    html: &[u8],
+    context: Context,
+) -> (Vec<u8>, Report) {
+    if let Err(warning) = rewritable(context.encoding) {
+        let mut report = Report::default();
+        report.warnings.push(warning);
+        return (html.to_vec(), report);
+    }
+    let (base, nested_force) = match context.nested {
+        Some((base, force)) => (base, Some(force)),
+        None => (None, None),
+    };
+    let doc = Doc::new(
+        Arc::clone(shared),
+        Arc::clone(page),
+        context.encoding,
+        context.base_offset,
+        base,
+        nested_force,
+        Input::Whole(html),
+    );
+    let named;
+    let selectors = match plan(html, shared) {
+        Plan::Every => Doc::every_element(),
+        Plan::Names(names) if names.is_empty() => &[],
+        Plan::Names(names) => {
+            let list: Vec<&str> = names
+                .iter()
+                .map(|name| std::str::from_utf8(name).expect("checked ASCII"))
+                .collect();
+            named = [list.join(",").parse().expect("checked names")];
+            &named[..]
+        }
+    };
+    let mut bail_out = None;
+    if !selectors.is_empty() {
+        let mut rewriter =
+            lol_html::send::HtmlRewriter::new(doc.settings(selectors), |_: &[u8]| {});
+        let result = rewriter.write(html).and_then(|()| rewriter.end());
+        if let Err(error) = result {
+            bail_out = Some(bail_out_message(&error));
+        }
+    }
+    let mut out = Vec::with_capacity(html.len() + html.len() / 8);
+    let mut output = Output::default();
+    output.feed(&doc, html, &mut out);
+    output.finish(&mut out);
+    let mut report = std::mem::take(&mut doc.lock_state().report);
+    report.bail_out = bail_out;
+    (out, report)
+}
