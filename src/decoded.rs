@@ -80,24 +80,87 @@ impl DecodedBuilder {
     }
 }
 
-/// One replacement of a raw byte range (empty for an insertion).
+/// One replacement of a raw byte range (empty for an insertion) by a span of its
+/// [`Edits`]' text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Edit {
     pub(crate) range: Range<usize>,
-    pub(crate) text: String,
+    text: Range<usize>,
 }
 
-impl Edit {
-    pub(crate) fn insert(at: usize, text: String) -> Self {
-        Edit {
-            range: at..at,
-            text,
+/// Edits in the order they apply, their new bytes kept in one buffer: writing a version
+/// costs no allocation once the buffers have grown.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Edits {
+    list: Vec<Edit>,
+    text: Vec<u8>,
+}
+
+impl Edits {
+    /// How many edits there are: a mark for [`Edits::since`].
+    pub(crate) fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.list.clear();
+        self.text.clear();
+    }
+
+    /// Replaces `range` by `parts`, written one after the other.
+    pub(crate) fn push(&mut self, range: Range<usize>, parts: &[&[u8]]) {
+        let start = self.text.len();
+        for part in parts {
+            self.text.extend_from_slice(part);
         }
+        self.list.push(Edit {
+            range,
+            text: start..self.text.len(),
+        });
+    }
+
+    /// Inserts an edit before the one at `mark` (the first of a value's, say).
+    pub(crate) fn insert(&mut self, mark: usize, range: Range<usize>, text: &[u8]) {
+        let start = self.text.len();
+        self.text.extend_from_slice(text);
+        let edit = Edit {
+            range,
+            text: start..self.text.len(),
+        };
+        self.list.insert(mark, edit);
+    }
+
+    /// The edits pushed since `mark`, to move them to other coordinates.
+    pub(crate) fn since(&mut self, mark: usize) -> &mut [Edit] {
+        &mut self.list[mark..]
+    }
+
+    /// Sorts the edits by where they apply (edits at one place keep their order).
+    pub(crate) fn sort(&mut self) {
+        self.list.sort_by_key(|edit| edit.range.start);
+    }
+
+    /// The edits since `mark` with their new bytes.
+    pub(crate) fn iter_since(&self, mark: usize) -> impl Iterator<Item = (Range<usize>, &[u8])> {
+        self.list[mark..]
+            .iter()
+            .map(|edit| (edit.range.clone(), &self.text[edit.text.clone()]))
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (Range<usize>, &[u8])> {
+        self.iter_since(0)
     }
 }
 
 /// Moves `edits` from decoded coordinates to the raw text's.
 pub(crate) fn map_back(edits: &mut [Edit], decoded: &Decoded<'_>) {
+    if decoded.offsets.is_empty() {
+        return;
+    }
     for edit in edits {
         edit.range = decoded.raw_range(edit.range.clone());
     }
@@ -105,32 +168,28 @@ pub(crate) fn map_back(edits: &mut [Edit], decoded: &Decoded<'_>) {
 
 /// Moves `edits` `by` bytes on.
 pub(crate) fn shift(edits: &mut [Edit], by: usize) {
+    if by == 0 {
+        return;
+    }
     for edit in edits {
         edit.range = edit.range.start + by..edit.range.end + by;
     }
 }
 
-/// Applies `edits` (sorted, not overlapping) to `raw`.
-pub(crate) fn apply_edits(raw: &str, edits: &[Edit]) -> String {
-    let extra: usize = edits.iter().map(|e| e.text.len()).sum();
-    let mut out = String::with_capacity(raw.len() + extra);
+/// Applies `edits` (sorted, not overlapping) to `raw`, into `out`.
+pub(crate) fn apply_edits_bytes(raw: &[u8], edits: &Edits, out: &mut Vec<u8>) {
     let mut at = 0;
-    for edit in edits {
-        out.push_str(&raw[at..edit.range.start]);
-        out.push_str(&edit.text);
-        at = edit.range.end;
-    }
-    out.push_str(&raw[at..]);
-    out
-}
-
-/// The byte-slice twin of [`apply_edits`], for raw `<style>` text in any encoding.
-pub(crate) fn apply_edits_bytes(raw: &[u8], edits: &[Edit], out: &mut Vec<u8>) {
-    let mut at = 0;
-    for edit in edits {
-        out.extend_from_slice(&raw[at..edit.range.start]);
-        out.extend_from_slice(edit.text.as_bytes());
-        at = edit.range.end;
+    for (range, text) in edits.iter() {
+        out.extend_from_slice(&raw[at..range.start]);
+        out.extend_from_slice(text);
+        at = range.end;
     }
     out.extend_from_slice(&raw[at..]);
+}
+
+/// Applies `edits` (sorted, not overlapping, each writing UTF-8) to `raw`.
+pub(crate) fn apply_edits(raw: &str, edits: &Edits) -> String {
+    let mut out = Vec::with_capacity(raw.len() + edits.text.len());
+    apply_edits_bytes(raw.as_bytes(), edits, &mut out);
+    String::from_utf8(out).expect("edits of text write text")
 }

@@ -7,7 +7,7 @@
 //! - rename: the path replaced by the renamed one; only the file name where the directory is
 //!   the same, and a relative reference stays relative.
 
-use crate::decoded::Edit;
+use crate::decoded::Edits;
 use crate::resolve::{Style, Target};
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 
@@ -19,39 +19,43 @@ pub(crate) enum Stamp<'a> {
     Rename(&'a str),
 }
 
-/// The edits (in `t`'s coordinates) that write `stamp` into the reference `t`, or `None`
-/// when it already carries it.
-pub(crate) fn edits(
+/// Writes `stamp` into the reference `t`: pushes the edits (in `t`'s coordinates) to
+/// `out`, or nothing when it already carries it. Returns whether it pushed any.
+pub(crate) fn write(
     t: &str,
     target: &Target,
     stamp: Stamp<'_>,
     param: &str,
     amp: &str,
-) -> Option<Vec<Edit>> {
+    out: &mut Edits,
+) -> bool {
     match (stamp, &target.style) {
-        (Stamp::Rename(path), _) => rename(t, target, path),
-        (Stamp::Version(v), Style::Query) => query(t, target, param, v, amp),
-        (Stamp::Version(v), Style::Cloudimage) => query(t, target, "vh", v, amp),
+        (Stamp::Rename(path), _) => rename(t, target, path, out),
+        (Stamp::Version(v), Style::Query) => query(t, target, param, v, amp, out),
+        (Stamp::Version(v), Style::Cloudimage) => query(t, target, "vh", v, amp, out),
         (Stamp::Version(v), Style::Optimole { token, insert_at }) => match token {
-            Some(span) if &t[span.clone()] == v => None,
-            Some(span) => Some(vec![Edit {
-                range: span.clone(),
-                text: v.to_owned(),
-            }]),
-            None => Some(vec![Edit::insert(*insert_at, format!("cb:{v}/"))]),
+            Some(span) if &t[span.clone()] == v => false,
+            Some(span) => {
+                out.push(span.clone(), &[v.as_bytes()]);
+                true
+            }
+            None => {
+                out.push(*insert_at..*insert_at, &[b"cb:", v.as_bytes(), b"/"]);
+                true
+            }
         },
     }
 }
 
-fn query(t: &str, target: &Target, param: &str, version: &str, amp: &str) -> Option<Vec<Edit>> {
+fn query(t: &str, target: &Target, param: &str, version: &str, amp: &str, out: &mut Edits) -> bool {
     let parts = &target.parts;
+    let (param, version) = (param.as_bytes(), version.as_bytes());
     let Some(q) = parts.query.clone() else {
-        return Some(vec![Edit::insert(
-            parts.path.end,
-            format!("?{param}={version}"),
-        )]);
+        let end = parts.path.end;
+        out.push(end..end, &[b"?", param, b"=", version]);
+        return true;
     };
-    let mut edits = Vec::new();
+    let mark = out.len();
     let mut found = false;
     let mut at = q.start;
     for pair in t[q.clone()].split('&') {
@@ -59,38 +63,30 @@ fn query(t: &str, target: &Target, param: &str, version: &str, amp: &str) -> Opt
             Some((name, value)) => (name, Some(value)),
             None => (pair, None),
         };
-        if name == param {
+        if name.as_bytes() == param {
             found = true;
             match value {
-                Some(value) if value == version => {}
+                Some(value) if value.as_bytes() == version => {}
                 Some(value) => {
                     let start = at + name.len() + 1;
-                    edits.push(Edit {
-                        range: start..start + value.len(),
-                        text: version.to_owned(),
-                    });
+                    out.push(start..start + value.len(), &[version]);
                 }
-                None => edits.push(Edit::insert(at + name.len(), format!("={version}"))),
+                None => {
+                    let end = at + name.len();
+                    out.push(end..end, &[b"=", version]);
+                }
             }
         }
         at += pair.len() + 1;
     }
     if found {
-        return (!edits.is_empty()).then_some(edits);
+        return out.len() > mark;
     }
     // Even after a trailing `&`: in an attribute that `&` may be a `&amp` written without its
     // `;`, which a name written right after it would swallow (`&ampvh=`).
     let separator = if q.is_empty() { "" } else { amp };
-    let text = concat(&[separator, param, "=", version]);
-    Some(vec![Edit::insert(q.end, text)])
-}
-
-fn concat(parts: &[&str]) -> String {
-    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
-    for part in parts {
-        out.push_str(part);
-    }
-    out
+    out.push(q.end..q.end, &[separator.as_bytes(), param, b"=", version]);
+    true
 }
 
 /// Characters a renamed path cannot carry as they are into an attribute, CSS or a srcset.
@@ -115,7 +111,7 @@ fn dir(path: &str) -> &str {
     &path[..path.rfind('/').map_or(0, |n| n + 1)]
 }
 
-fn rename(t: &str, target: &Target, new_path: &str) -> Option<Vec<Edit>> {
+fn rename(t: &str, target: &Target, new_path: &str, out: &mut Edits) -> bool {
     let from = target
         .rename
         .as_ref()
@@ -138,9 +134,10 @@ fn rename(t: &str, target: &Target, new_path: &str) -> Option<Vec<Edit>> {
         (target.asset_path.clone(), encode(&text))
     };
     if t[range.clone()] == text {
-        return None;
+        return false;
     }
-    Some(vec![Edit { range, text }])
+    out.push(range, &[text.as_bytes()]);
+    true
 }
 
 /// The relative path from the directory of `from` to `to` (both root-relative).

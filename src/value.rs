@@ -7,7 +7,7 @@
 use crate::config::Shared;
 use crate::css;
 use crate::decoded::{
-    Decoded, DecodedBuilder, Edit, apply_edits, apply_edits_bytes, map_back, shift,
+    Decoded, DecodedBuilder, Edits, apply_edits, apply_edits_bytes, map_back, shift,
 };
 use crate::html::attributes::ValueKind;
 use crate::html::decode_attribute;
@@ -41,20 +41,14 @@ impl Ctx<'_> {
         amp: &str,
         report: &mut Report,
         scratch: &mut String,
-        out: &mut Vec<Edit>,
+        out: &mut Edits,
     ) {
         let outcome = self.bust_one(value, amp, scratch, out);
         report.record(outcome, value.trim_matches(is_html_space));
     }
 
     /// What happens to one reference; its edits (in `value`'s coordinates) go to `out`.
-    fn bust_one(
-        &self,
-        value: &str,
-        amp: &str,
-        scratch: &mut String,
-        out: &mut Vec<Edit>,
-    ) -> Outcome {
+    fn bust_one(&self, value: &str, amp: &str, scratch: &mut String, out: &mut Edits) -> Outcome {
         let trimmed = value.trim_matches(is_html_space);
         let offset = value.len() - value.trim_start_matches(is_html_space).len();
         let start = out.len();
@@ -62,11 +56,11 @@ impl Ctx<'_> {
             Some(reason) => Outcome::Skipped(reason),
             None => self.stamp(trimmed, amp, scratch, out),
         };
-        shift(&mut out[start..], offset);
+        shift(out.since(start), offset);
         outcome
     }
 
-    fn stamp(&self, t: &str, amp: &str, scratch: &mut String, out: &mut Vec<Edit>) -> Outcome {
+    fn stamp(&self, t: &str, amp: &str, scratch: &mut String, out: &mut Edits) -> Outcome {
         let resolver = Resolver {
             shared: self.shared,
             page: self.page,
@@ -83,12 +77,10 @@ impl Ctx<'_> {
             Lookup::RenameTarget => return Outcome::Current,
             Lookup::Missing => return Outcome::Missing,
         };
-        match stamp::edits(t, &target, stamp, &self.shared.param, amp) {
-            Some(edits) => {
-                out.extend(edits);
-                Outcome::Rewritten
-            }
-            None => Outcome::Current,
+        if stamp::write(t, &target, stamp, &self.shared.param, amp, out) {
+            Outcome::Rewritten
+        } else {
+            Outcome::Current
         }
     }
 
@@ -101,14 +93,14 @@ impl Ctx<'_> {
         amp: &str,
         report: &mut Report,
         scratch: &mut String,
-        out: &mut Vec<Edit>,
+        out: &mut Edits,
     ) {
         match kind {
             ValueKind::Url => self.bust_reference(text, amp, report, scratch, out),
             ValueKind::Srcset => srcset::for_each_url(text, |span| {
                 let start = out.len();
                 self.bust_reference(&text[span.clone()], amp, report, scratch, out);
-                shift(&mut out[start..], span.start);
+                shift(out.since(start), span.start);
             }),
             ValueKind::Css => self.bust_css_tokens(text.as_bytes(), amp, report, scratch, out),
         }
@@ -122,7 +114,7 @@ impl Ctx<'_> {
         amp: &str,
         report: &mut Report,
         scratch: &mut String,
-        out: &mut Vec<Edit>,
+        out: &mut Edits,
     ) {
         css::scan(css_text, |token| {
             let raw = std::str::from_utf8(&css_text[token.span.clone()]);
@@ -140,8 +132,8 @@ impl Ctx<'_> {
             };
             let start = out.len();
             self.bust_reference(&decoded.text, amp, report, scratch, out);
-            map_back(&mut out[start..], &decoded);
-            shift(&mut out[start..], token.span.start);
+            map_back(out.since(start), &decoded);
+            shift(out.since(start), token.span.start);
         });
     }
 
@@ -154,7 +146,7 @@ impl Ctx<'_> {
         report: &mut Report,
         scratch: &mut String,
     ) -> Option<String> {
-        let mut edits = Vec::new();
+        let mut edits = Edits::default();
         self.attribute_edits(kind, raw, report, scratch, &mut edits);
         (!edits.is_empty()).then(|| apply_edits(raw, &edits))
     }
@@ -166,18 +158,22 @@ impl Ctx<'_> {
         raw: &str,
         report: &mut Report,
         scratch: &mut String,
-        out: &mut Vec<Edit>,
+        out: &mut Edits,
     ) {
-        let amp = if raw.contains("&amp;") { "&amp;" } else { "&" };
+        let amp = if memchr::memchr(b'&', raw.as_bytes()).is_some() && raw.contains("&amp;") {
+            "&amp;"
+        } else {
+            "&"
+        };
         let decoded = decode_attribute(raw);
         let start = out.len();
         self.bust_text(kind, &decoded.text, amp, report, scratch, out);
-        map_back(&mut out[start..], &decoded);
+        map_back(out.since(start), &decoded);
     }
 
-    /// Busts a raw attribute value given as bytes of the document's encoding; the new raw
-    /// bytes, or `None` when nothing changes. Bytes that do not decode (an invalid sequence)
-    /// leave the value alone, its references reported `unparseable`.
+    /// Busts a raw attribute value given as bytes of the document's encoding; pushes the
+    /// edits (in `raw`'s coordinates) to `out`. Bytes that do not decode (an invalid
+    /// sequence) leave the value alone, its references reported `unparseable`.
     pub(crate) fn bust_attribute_bytes(
         &self,
         kind: ValueKind,
@@ -185,16 +181,18 @@ impl Ctx<'_> {
         encoding: &'static Encoding,
         report: &mut Report,
         scratch: &mut String,
-    ) -> Option<Vec<u8>> {
+        out: &mut Edits,
+    ) {
         match text_of(raw, encoding) {
             ByteText::Mapped(text) => {
-                let mut edits = Vec::new();
-                self.attribute_edits(kind, &text.text, report, scratch, &mut edits);
-                mapped_edits(raw, &text, edits)
+                let start = out.len();
+                self.attribute_edits(kind, &text.text, report, scratch, out);
+                map_back(out.since(start), &text);
             }
             ByteText::Reencoded(text) => {
-                let new = self.bust_attribute(kind, &text, report, scratch)?;
-                Some(encoding.encode(&new).0.into_owned())
+                if let Some(new) = self.bust_attribute(kind, &text, report, scratch) {
+                    out.push(0..raw.len(), &[&encoding.encode(&new).0]);
+                }
             }
             ByteText::Undecodable(lossy) => {
                 self.skipping(SkipReason::Unparseable).attribute_edits(
@@ -202,9 +200,8 @@ impl Ctx<'_> {
                     &lossy,
                     report,
                     scratch,
-                    &mut Vec::new(),
+                    &mut Edits::default(),
                 );
-                None
             }
         }
     }
@@ -227,17 +224,20 @@ impl Ctx<'_> {
         scratch: &mut String,
         out: &mut Vec<u8>,
     ) {
-        let new = match text_of(css_bytes, encoding) {
+        let mut edits = Edits::default();
+        match text_of(css_bytes, encoding) {
             ByteText::Mapped(text) => {
-                let mut edits = Vec::new();
                 self.bust_css_tokens(text.text.as_bytes(), "&", report, scratch, &mut edits);
-                mapped_edits(css_bytes, &text, edits)
+                map_back(edits.since(0), &text);
+                apply_edits_bytes(css_bytes, &edits, out);
             }
             ByteText::Reencoded(text) => {
-                let mut edits = Vec::new();
                 self.bust_css_tokens(text.as_bytes(), "&", report, scratch, &mut edits);
-                (!edits.is_empty())
-                    .then(|| encoding.encode(&apply_edits(&text, &edits)).0.into_owned())
+                if edits.is_empty() {
+                    out.extend_from_slice(css_bytes);
+                } else {
+                    out.extend_from_slice(&encoding.encode(&apply_edits(&text, &edits)).0);
+                }
             }
             ByteText::Undecodable(lossy) => {
                 self.skipping(SkipReason::Unparseable).bust_css_tokens(
@@ -245,12 +245,11 @@ impl Ctx<'_> {
                     "&",
                     report,
                     scratch,
-                    &mut Vec::new(),
+                    &mut edits,
                 );
-                None
+                out.extend_from_slice(css_bytes);
             }
-        };
-        out.extend_from_slice(new.as_deref().unwrap_or(css_bytes));
+        }
     }
 }
 
@@ -304,17 +303,6 @@ fn text_of<'a>(bytes: &'a [u8], encoding: &'static Encoding) -> ByteText<'a> {
     ByteText::Undecodable(text)
 }
 
-/// `raw` with `edits` (in `text`'s coordinates) applied, or `None` when there are none.
-fn mapped_edits(raw: &[u8], text: &Decoded<'_>, mut edits: Vec<Edit>) -> Option<Vec<u8>> {
-    if edits.is_empty() {
-        return None;
-    }
-    map_back(&mut edits, text);
-    let mut out = Vec::with_capacity(raw.len() + 16);
-    apply_edits_bytes(raw, &edits, &mut out);
-    Some(out)
-}
-
 /// The result of busting one URL: the URL to write, and what happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Busted<'a> {
@@ -340,7 +328,7 @@ impl crate::Buster {
         text: &'a str,
     ) -> (std::borrow::Cow<'a, str>, Report) {
         let mut report = Report::default();
-        let mut edits = Vec::new();
+        let mut edits = Edits::default();
         self.ctx()
             .bust_text(kind, text, "&", &mut report, &mut String::new(), &mut edits);
         let out = if edits.is_empty() {
@@ -365,7 +353,7 @@ impl crate::Buster {
     /// # Ok::<(), cachebust::Error>(())
     /// ```
     pub fn bust_url<'a>(&self, url: &'a str) -> Busted<'a> {
-        let mut edits = Vec::new();
+        let mut edits = Edits::default();
         let outcome = self
             .ctx()
             .bust_one(url, "&", &mut String::new(), &mut edits);

@@ -107,19 +107,25 @@ fn piece() -> impl Strategy<Value = Vec<u8>> {
         url().prop_map(|a| format!("<div style=\"background:url(&quot;{a}&quot;)\">").into_bytes()),
         // `style` where only a careful reading of the tag finds it (the whole-document
         // entry point registers handlers by element name, found before rewriting).
-        (url(), prop::sample::select(vec![
-            "<div title=\"<b>\" style=\"background:url(U)\">",
-            "<div title=\"<b \" style=\"background:url(U)\">",
-            "<a<b style=\"background:url(U)\">",
-            "<x:y STYLE=\"background:url(U)\">",
-            "<p title='x\"' style='background:url(U)'>",
-            "<span title=a<i style=\"background:url(U)\">",
-            "<li =\"x\" style=\"background:url(U)\">",
-            "<em/style=\"background:url(U)\">",
-            "<!-- <u title=\" --><q style=\"background:url(U)\">",
-            "<script>'<s title=\"'</script><td style=\"background:url(U)\">",
-            "<table\nStyle\n=\n'background:url(U)'>",
-        ])).prop_map(|(a, template)| template.replace('U', &a.replace(['"', '\'', '>'], "")).into_bytes()),
+        (
+            url(),
+            prop::sample::select(vec![
+                "<div title=\"<b>\" style=\"background:url(U)\">",
+                "<div title=\"<b \" style=\"background:url(U)\">",
+                "<a<b style=\"background:url(U)\">",
+                "<x:y STYLE=\"background:url(U)\">",
+                "<p title='x\"' style='background:url(U)'>",
+                "<span title=a<i style=\"background:url(U)\">",
+                "<li =\"x\" style=\"background:url(U)\">",
+                "<em/style=\"background:url(U)\">",
+                "<!-- <u title=\" --><q style=\"background:url(U)\">",
+                "<script>'<s title=\"'</script><td style=\"background:url(U)\">",
+                "<table\nStyle\n=\n'background:url(U)'>",
+            ])
+        )
+            .prop_map(|(a, template)| template
+                .replace('U', &a.replace(['"', '\'', '>'], ""))
+                .into_bytes()),
         url().prop_map(|a| format!("<noscript><img src=\"{a}\"></noscript>").into_bytes()),
         url().prop_map(|a| format!("<base href=\"{a}\">").into_bytes()),
         url().prop_map(|a| format!(

@@ -15,6 +15,7 @@ use super::output::{Event, Events};
 use super::retained::Retained;
 use super::tag::{self, RawAttribute};
 use crate::config::Shared;
+use crate::decoded::{Edits, shift};
 use crate::report::{Report, SkipReason};
 use crate::value::Ctx;
 use encoding_rs::Encoding;
@@ -22,7 +23,6 @@ use lol_html::html_content::Element;
 use lol_html::send::{SendHandlerTypes, Settings};
 use lol_html::{AsciiCompatibleEncoding, ElementContentHandlers, HandlerResult, MemorySettings};
 use std::borrow::Cow;
-use std::ops::Range;
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 use url::Url;
 
@@ -55,6 +55,8 @@ pub(crate) struct DocState {
     pub(crate) events: Events,
     /// Reused from element to element.
     attributes: Vec<RawAttribute>,
+    /// A tag's edits, reused from tag to tag.
+    edits: Edits,
     pub(crate) scratch: String,
 }
 
@@ -254,6 +256,8 @@ impl<'i> Doc<'i> {
             report,
             base,
             scratch,
+            edits,
+            events,
             ..
         } = &mut *state;
         let ctx = Ctx {
@@ -262,7 +266,8 @@ impl<'i> Doc<'i> {
             base: base.as_ref().unwrap_or(&self.page),
             force,
         };
-        let mut edits: Vec<(Range<usize>, Vec<u8>)> = Vec::new();
+        let edits = edits;
+        edits.clear();
         for rule in rules.iter().chain(&self.shared.any_element_rules) {
             let Some(attr) = start.find(&rule.attribute) else {
                 continue;
@@ -276,28 +281,27 @@ impl<'i> Doc<'i> {
                 continue;
             };
             let raw = &start.tag[value.clone()];
-            let Some(new) =
-                ctx.bust_attribute_bytes(rule.kind, raw, self.encoding, report, scratch)
-            else {
+            let mark = edits.len();
+            ctx.bust_attribute_bytes(rule.kind, raw, self.encoding, report, scratch, edits);
+            if edits.len() == mark {
                 continue;
-            };
-            edits.push(if attr.quoted || !new.contains(&b'=') {
-                (value, new)
-            } else {
+            }
+            let has_equals = |bytes: &[u8]| memchr::memchr(b'=', bytes).is_some();
+            if !attr.quoted
+                && (has_equals(raw) || edits.iter_since(mark).any(|(_, text)| has_equals(text)))
+            {
                 // `=` is a parse error in an unquoted value: quote it.
-                (value, [&b"\""[..], &new, b"\""].concat())
-            });
+                edits.insert(mark, 0..0, b"\"");
+                edits.push(raw.len()..raw.len(), &[b"\""]);
+            }
+            shift(edits.since(mark), start.offset + value.start);
         }
         if !edits.is_empty() {
-            edits.sort_by_key(|(range, _)| range.start);
-            let events = &mut state.events;
-            for (range, new) in edits {
+            edits.sort();
+            for (range, text) in edits.iter() {
                 let text_start = events.arena.len();
-                events.arena.extend_from_slice(&new);
-                events.replace(
-                    start.offset + range.start..start.offset + range.end,
-                    text_start,
-                );
+                events.arena.extend_from_slice(text);
+                events.replace(range, text_start);
             }
         }
         // After the tag's own edits: events are queued in input order.

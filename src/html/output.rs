@@ -5,6 +5,7 @@
 //! collected raw (up to the text buffer cap), rewritten, and written in its place.
 
 use super::document::{Doc, DocState, TextJob, TextKind};
+use crate::decoded::{Edits, apply_edits_bytes};
 use crate::html::attributes::ValueKind;
 use crate::report::{Outcome, Report, SkipReason};
 use crate::value::Ctx;
@@ -214,10 +215,11 @@ fn svg_css(
             }
         }
     }
-    let new = if text.contains(&b'<') {
-        None
-    } else {
-        ctx.bust_attribute_bytes(ValueKind::Css, text, encoding, report, scratch)
-    };
-    out.extend_from_slice(new.as_deref().unwrap_or(text));
+    if text.contains(&b'<') {
+        out.extend_from_slice(text);
+        return;
+    }
+    let mut edits = Edits::default();
+    ctx.bust_attribute_bytes(ValueKind::Css, text, encoding, report, scratch, &mut edits);
+    apply_edits_bytes(text, &edits, out);
 }
