@@ -206,7 +206,7 @@ impl Resolver<'_> {
     }
 
     /// The common case without the URL parser: a relative or root-relative path of plain
-    /// characters (no `%`, `\`, dot segment, white space or non-ASCII) on a site host whose
+    /// characters (no `%`, `\\`, dot segment, white space or non-ASCII) on a site host whose
     /// URLs the manifest does not name. `None` sends the reference the long way.
     fn plain_path(
         &self,
@@ -214,17 +214,24 @@ impl Resolver<'_> {
         scratch: &mut String,
     ) -> Option<Result<(Target, Lookup<'_>), SkipReason>> {
         let bytes = t.as_bytes();
-        if !bytes.iter().all(|&c| is_plain(c)) {
-            return None;
-        }
-        let path_end = memchr::memchr2(b'?', b'#', bytes).unwrap_or(bytes.len());
-        let path = &t[..path_end];
-        let first_slash = path.find('/').unwrap_or(path.len());
-        if path.is_empty()
+        let path_end = bytes
+            .iter()
+            .position(|&c| !PLAIN_PATH[c as usize])
+            .unwrap_or(bytes.len());
+        let (path, rest) = (&t[..path_end], &bytes[path_end..]);
+        if !rest
+            .iter()
+            .all(|&c| PLAIN_PATH[c as usize] || c == b'?' || c == b'#')
+            || !matches!(rest.first(), None | Some(b'?' | b'#'))
+            || path.is_empty()
             || path.starts_with("//")
-            || path[..first_slash].contains(':')
             || has_dot_segment(path)
         {
+            return None;
+        }
+        // (Short texts: plain loops beat memchr's set-up here.)
+        let scheme_like = path.bytes().take_while(|&c| c != b'/').any(|c| c == b':');
+        if scheme_like {
             return None;
         }
         let host = self.base.host_str()?;
@@ -234,34 +241,42 @@ impl Resolver<'_> {
         {
             return None;
         }
-        let parts = parts(t);
-        if let Some(query) = parts.query.clone() {
-            if is_signed_parts(host, path, Some(&t[query])) {
-                return Some(Err(SkipReason::Signed));
-            }
-        } else if is_signed_parts(host, path, None) {
+        let fragment = rest.iter().position(|&c| c == b'#').map(|n| path_end + n);
+        let query =
+            (rest.first() == Some(&b'?')).then(|| path_end + 1..fragment.unwrap_or(bytes.len()));
+        let query_text = query.clone().map(|q| &t[q]);
+        if is_signed_parts(host, path, query_text) {
             return Some(Err(SkipReason::Signed));
         }
-        scratch.clear();
+        let parts = Parts {
+            authority: None,
+            path: 0..path_end,
+            query,
+            fragment,
+        };
         let relative = !path.starts_with('/');
-        if relative {
+        let key = if relative {
             let base_path = self.base.path();
             if base_path.contains('%') {
                 return None;
             }
+            scratch.clear();
             scratch.push_str(&base_path[..base_path.rfind('/').map_or(0, |n| n + 1)]);
-        }
-        scratch.push_str(path);
+            scratch.push_str(path);
+            scratch.as_str()
+        } else {
+            path
+        };
         let manifest = &self.shared.manifest;
-        let lookup = match manifest.lookup_path(scratch) {
+        let lookup = match manifest.lookup_path(key) {
             Some(entry) => Lookup::Entry(entry),
-            None if manifest.is_rename_target(scratch) => Lookup::RenameTarget,
+            None if manifest.is_rename_target(key) => Lookup::RenameTarget,
             None => match &self.shared.global_version {
                 Some(version) => Lookup::Global(version),
                 None => Lookup::Missing,
             },
         };
-        let target = self.query_target(parts, &lookup, relative, || scratch.clone());
+        let target = self.query_target(parts, &lookup, relative, || key.to_owned());
         Some(Ok((target, lookup)))
     }
 
@@ -366,38 +381,46 @@ fn parts_path(origin: &str, offset: usize) -> Range<usize> {
     path.start + offset..path.end + offset
 }
 
-/// Characters a reference can hold and still take [`Resolver::plain_path`]: those that
-/// need no decoding and mean the same to the URL parser as they are.
-fn is_plain(c: u8) -> bool {
-    c.is_ascii_alphanumeric()
-        || matches!(
-            c,
-            b'-' | b'.'
-                | b'_'
-                | b'~'
-                | b'/'
-                | b'!'
-                | b'$'
-                | b'&'
-                | b'('
-                | b')'
-                | b'*'
-                | b'+'
-                | b','
-                | b';'
-                | b'='
-                | b':'
-                | b'@'
-                | b'?'
-                | b'#'
-        )
-}
+/// Characters a path can hold and still take [`Resolver::plain_path`]: those that need no
+/// decoding and mean the same to the URL parser as they are (`?` and `#` end the path).
+const PLAIN_PATH: [bool; 256] = {
+    let mut plain = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        plain[c] = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'/'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+                    | b':'
+                    | b'@'
+            );
+        c += 1;
+    }
+    plain
+};
 
 fn has_dot_segment(path: &str) -> bool {
-    (path.starts_with('.') || path.contains("/."))
-        && path
-            .split('/')
-            .any(|segment| segment == "." || segment == "..")
+    let bytes = path.as_bytes();
+    (0..bytes.len()).filter(|&at| bytes[at] == b'.').any(|at| {
+        let segment_start = at == 0 || bytes[at - 1] == b'/';
+        let rest = &bytes[at + 1..];
+        let dots = if rest.first() == Some(&b'.') { 2 } else { 1 };
+        segment_start && matches!(bytes.get(at + dots), None | Some(b'/'))
+    })
 }
 
 /// Signed URLs (SPEC §5): a new parameter would break the signature.
@@ -406,7 +429,7 @@ fn is_signed(url: &Url) -> bool {
 }
 
 fn is_signed_parts(host: &str, path: &str, query: Option<&str>) -> bool {
-    let cloudinary = path.contains("/s--")
+    let cloudinary = path.as_bytes().windows(4).any(|w| w == b"/s--")
         && path.split('/').any(|s| {
             s.len() == 13
                 && s.starts_with("s--")

@@ -61,16 +61,14 @@ impl<'a> Candidates<'a> {
     fn next_span(&mut self, collect: bool) -> Option<(Range<usize>, Option<Vec<&'a str>>)> {
         let bytes = self.input.as_bytes();
         // Splitting loop: skip white space and commas.
-        while self.at < bytes.len() && (is_space(bytes[self.at]) || bytes[self.at] == b',') {
-            self.at += 1;
-        }
-        if self.at >= bytes.len() {
-            return None;
-        }
-        let start = self.at;
-        while self.at < bytes.len() && !is_space(bytes[self.at]) {
-            self.at += 1;
-        }
+        let rest = &bytes[self.at..];
+        let skipped = rest.iter().position(|&b| !is_space(b) && b != b',')?;
+        let start = self.at + skipped;
+        let url_len = bytes[start..]
+            .iter()
+            .position(|&b| is_space(b))
+            .unwrap_or(bytes.len() - start);
+        self.at = start + url_len;
         let mut end = self.at;
         let mut descriptors = collect.then(Vec::new);
         if bytes[end - 1] == b',' {
@@ -86,9 +84,10 @@ impl<'a> Candidates<'a> {
     /// The descriptor tokenizer: runs to the comma that ends this candidate.
     fn descriptors(&mut self, out: &mut Option<Vec<&'a str>>) {
         let bytes = self.input.as_bytes();
-        while self.at < bytes.len() && is_space(bytes[self.at]) {
-            self.at += 1;
-        }
+        self.at += bytes[self.at..]
+            .iter()
+            .position(|&b| !is_space(b))
+            .unwrap_or(bytes.len() - self.at);
         let input = self.input;
         let mut token_start: Option<usize> = None;
         let mut in_parens = false;

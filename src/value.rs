@@ -267,11 +267,7 @@ enum ByteText<'a> {
 }
 
 fn text_of<'a>(bytes: &'a [u8], encoding: &'static Encoding) -> ByteText<'a> {
-    if bytes.is_ascii() {
-        let text = std::str::from_utf8(bytes).expect("ASCII");
-        return ByteText::Mapped(Decoded::identity(text));
-    }
-    if encoding == encoding_rs::UTF_8 {
+    if encoding == encoding_rs::UTF_8 || bytes.is_ascii() {
         return ByteText::Mapped(match std::str::from_utf8(bytes) {
             Ok(text) => Decoded::identity(text),
             Err(_) => {

@@ -192,11 +192,16 @@ impl AttributeTable {
     }
 
     /// Adds a row; `element` `"*"` means any element. Names are matched case-insensitively.
+    /// An element name is at most 16 bytes long (no HTML or SVG element is longer, and every
+    /// start tag is looked up by it); [`Builder::build`](crate::Builder::build) refuses a
+    /// longer one.
     ///
     /// ```
-    /// use cachebust::{AttributeTable, ValueKind};
+    /// use cachebust::{AttributeTable, Builder, Manifest, ValueKind};
     /// let table = AttributeTable::empty().with("div", "data-bg", ValueKind::Url);
     /// assert_eq!(table.rules().count(), 1);
+    /// let long = AttributeTable::empty().with("my-very-long-element", "src", ValueKind::Url);
+    /// assert!(Builder::new(Manifest::new()).with_attributes(long).build().is_err());
     /// ```
     pub fn with(self, element: &str, attribute: &str, kind: ValueKind) -> Self {
         self.with_condition(element, attribute, kind, Condition::Always)

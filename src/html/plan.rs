@@ -41,7 +41,6 @@ pub(crate) fn plan(html: &[u8], shared: &Shared) -> Plan {
     // document is not worth the look.
     let mut budget = html.len().saturating_mul(4).saturating_add(64 << 10);
     let mut names: Vec<Vec<u8>> = Vec::new();
-    let mut attributes = Vec::new();
     for at in memchr::memchr_iter(b'<', html) {
         let rest = &html[at..];
         if !rest.get(1).is_some_and(u8::is_ascii_alphabetic) {
@@ -61,21 +60,20 @@ pub(crate) fn plan(html: &[u8], shared: &Shared) -> Plan {
             !shared.rules_for(name).is_empty() || matches!(name, b"style" | b"noscript" | b"base")
         });
         let by_attribute = !by_name && read_attributes && {
-            let Some(end) = tag::end(rest) else {
-                // A tag the input ends inside is never handled.
+            let wanted = |attribute: &[u8]| {
+                any_attributes
+                    .iter()
+                    .any(|name| attribute.eq_ignore_ascii_case(name))
+            };
+            // A tag the input ends inside is never handled.
+            let Some((found, read)) = tag::any_attribute(rest, wanted) else {
                 continue;
             };
-            let Some(left) = budget.checked_sub(end) else {
+            let Some(left) = budget.checked_sub(read) else {
                 return Plan::Every;
             };
             budget = left;
-            tag::attributes(&rest[..=end], &mut attributes);
-            attributes.iter().any(|a| {
-                let attribute = &rest[a.name.clone()];
-                any_attributes
-                    .iter()
-                    .any(|wanted| attribute.eq_ignore_ascii_case(wanted))
-            })
+            found
         };
         if by_name || by_attribute {
             match name.filter(|name| is_selector_name(name)) {

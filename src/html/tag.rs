@@ -14,8 +14,29 @@ pub(crate) struct RawAttribute {
     pub(crate) quoted: bool,
 }
 
+/// Byte classes of the tokenizer's tag states.
+const SPACE: u8 = 1;
+/// Ends a tag name or an attribute name: white space, `/`, `>` (and `=` for a name).
+const NAME_END: u8 = 2;
+const CLASSES: [u8; 256] = {
+    let mut classes = [0u8; 256];
+    let mut spaces = [b'\t', b'\n', b'\x0C', b'\r', b' '];
+    let mut at = 0;
+    while at < spaces.len() {
+        classes[spaces[at] as usize] = SPACE | NAME_END;
+        at += 1;
+    }
+    spaces = [b'/', b'>', b'=', b'=', b'='];
+    at = 0;
+    while at < spaces.len() {
+        classes[spaces[at] as usize] |= NAME_END;
+        at += 1;
+    }
+    classes
+};
+
 fn is_space(b: u8) -> bool {
-    matches!(b, b'\t' | b'\n' | b'\x0C' | b'\r' | b' ')
+    CLASSES[b as usize] & SPACE != 0
 }
 
 /// The tag name of the start tag `tag` (`<name ...>`), as written.
@@ -28,118 +49,113 @@ pub(crate) fn name(tag: &[u8]) -> &[u8] {
     &rest[..end]
 }
 
-/// The attributes of the start tag `tag`, in order (duplicates included: the first one
-/// counts), written into `out`.
-pub(crate) fn attributes(tag: &[u8], out: &mut Vec<RawAttribute>) {
-    out.clear();
-    let end = tag.len() - usize::from(tag.last() == Some(&b'>'));
-    let mut i = 1 + name(tag).len();
-    while i < end {
+/// Reads the attributes of the start tag beginning at `bytes[0]` as the tokenizer does,
+/// handing each to `on_attribute` (which returns `true` to stop early); returns where the
+/// tag's `>` stands, or `None` when the input ends first (or reading stopped).
+///
+/// A `>` ends the tag anywhere but inside a quoted value, and a quote opens a value only
+/// where a value may start (elsewhere it is part of a name or an unquoted value).
+fn read(bytes: &[u8], mut on_attribute: impl FnMut(RawAttribute) -> bool) -> Option<usize> {
+    let len = bytes.len();
+    let mut i = 1 + name(bytes).len();
+    loop {
         // Before attribute name.
-        while i < end && (is_space(tag[i]) || tag[i] == b'/') {
+        while i < len && (is_space(bytes[i]) || bytes[i] == b'/') {
             i += 1;
         }
-        if i >= end {
-            break;
+        match bytes.get(i) {
+            None => return None,
+            Some(b'>') => return Some(i),
+            Some(_) => {}
         }
         // Attribute name: a leading `=` belongs to the name.
         let name_start = i;
         i += 1;
-        while i < end && !(is_space(tag[i]) || matches!(tag[i], b'/' | b'=' | b'>')) {
+        while i < len && CLASSES[bytes[i] as usize] & NAME_END == 0 {
             i += 1;
         }
         let name = name_start..i;
-        while i < end && is_space(tag[i]) {
+        while i < len && is_space(bytes[i]) {
             i += 1;
         }
-        if i >= end || tag[i] != b'=' {
-            out.push(RawAttribute {
+        if bytes.get(i) != Some(&b'=') {
+            let attribute = RawAttribute {
                 name,
                 value: None,
                 quoted: false,
-            });
+            };
+            if on_attribute(attribute) {
+                return None;
+            }
             continue;
         }
         i += 1;
-        while i < end && is_space(tag[i]) {
+        while i < len && is_space(bytes[i]) {
             i += 1;
         }
-        if i >= end {
-            out.push(RawAttribute {
-                name,
-                value: None,
-                quoted: false,
-            });
-            break;
-        }
-        match tag[i] {
-            quote @ (b'"' | b'\'') => {
+        let (value, quoted) = match bytes.get(i) {
+            None | Some(b'>') => (None, false),
+            Some(&quote @ (b'"' | b'\'')) => {
                 let start = i + 1;
-                let close = tag[start..end]
-                    .iter()
-                    .position(|&b| b == quote)
-                    .map_or(end, |n| start + n);
-                out.push(RawAttribute {
-                    name,
-                    value: Some(start..close),
-                    quoted: true,
-                });
-                i = close + 1;
+                let close = memchr::memchr(quote, &bytes[start..]).map_or(len, |n| start + n);
+                i = (close + 1).min(len);
+                (Some(start..close), true)
             }
-            _ => {
+            Some(_) => {
                 let start = i;
-                while i < end && !is_space(tag[i]) {
+                while i < len && !is_space(bytes[i]) && bytes[i] != b'>' {
                     i += 1;
                 }
-                out.push(RawAttribute {
-                    name,
-                    value: Some(start..i),
-                    quoted: false,
-                });
+                (Some(start..i), false)
             }
+        };
+        if on_attribute(RawAttribute {
+            name,
+            value,
+            quoted,
+        }) {
+            return None;
         }
     }
 }
 
+/// The attributes of the start tag `tag` (its bytes up to and with its `>`, if it has
+/// one), in order (duplicates included: the first one counts), written into `out`.
+pub(crate) fn attributes(tag: &[u8], out: &mut Vec<RawAttribute>) {
+    out.clear();
+    read(tag, |attribute| {
+        out.push(attribute);
+        false
+    });
+}
+
 /// Where the start tag beginning at `bytes[0]` (`<name`) ends: the index of its closing
-/// `>`, found as the tokenizer finds it (a `>` ends the tag anywhere but inside a quoted
-/// value, and a quote opens a value only where a value may start); `None` when the input
-/// ends first.
+/// `>`, or `None` when the input ends first.
+#[cfg(test)]
 pub(crate) fn end(bytes: &[u8]) -> Option<usize> {
-    #[derive(Clone, Copy, PartialEq)]
-    enum State {
-        BeforeName,
-        Name,
-        AfterName,
-        BeforeValue,
-        Unquoted,
-    }
-    let mut state = State::BeforeName;
-    let mut i = 1 + name(bytes).len();
-    while let Some(&b) = bytes.get(i) {
-        if b == b'>' {
-            return Some(i);
+    read(bytes, |_| false)
+}
+
+/// Whether the start tag beginning at `bytes[0]` has an attribute `wanted` says yes to
+/// (given its name as written), and how far reading went; `None` when the input ends
+/// before the tag does.
+pub(crate) fn any_attribute(
+    bytes: &[u8],
+    mut wanted: impl FnMut(&[u8]) -> bool,
+) -> Option<(bool, usize)> {
+    let mut found = None;
+    let end = read(bytes, |attribute| {
+        let yes = wanted(&bytes[attribute.name.clone()]);
+        if yes {
+            found = Some(attribute.name.end);
         }
-        state = match (state, b) {
-            (State::BeforeValue, b'"' | b'\'') => {
-                i += 1 + memchr::memchr(b, &bytes[i + 1..])?;
-                // After a quoted value anything but `>` starts over before a name.
-                State::BeforeName
-            }
-            (State::BeforeValue, b) if is_space(b) => State::BeforeValue,
-            (State::BeforeValue, _) => State::Unquoted,
-            (State::Unquoted, b) if is_space(b) => State::BeforeName,
-            (State::Unquoted, _) => State::Unquoted,
-            (_, b'/') => State::BeforeName,
-            (State::Name | State::AfterName, b'=') => State::BeforeValue,
-            (State::Name | State::AfterName, b) if is_space(b) => State::AfterName,
-            (State::BeforeName, b) if is_space(b) => State::BeforeName,
-            // Anything else, a leading `=` or a quote included, is (part of) a name.
-            _ => State::Name,
-        };
-        i += 1;
+        yes
+    });
+    match (found, end) {
+        (Some(read), _) => Some((true, read)),
+        (None, Some(end)) => Some((false, end)),
+        (None, None) => None,
     }
-    None
 }
 
 /// The first attribute of `attrs` named `name` (ASCII case-insensitive).
@@ -148,9 +164,9 @@ pub(crate) fn find<'a>(
     attrs: &'a [RawAttribute],
     name: &str,
 ) -> Option<&'a RawAttribute> {
-    attrs
-        .iter()
-        .find(|a| tag[a.name.clone()].eq_ignore_ascii_case(name.as_bytes()))
+    attrs.iter().find(|a| {
+        a.name.len() == name.len() && tag[a.name.clone()].eq_ignore_ascii_case(name.as_bytes())
+    })
 }
 
 #[cfg(test)]

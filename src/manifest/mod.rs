@@ -360,11 +360,11 @@ impl Manifest {
     }
 
     pub(crate) fn has_host(&self, host: &str) -> bool {
-        self.hosts.contains(host)
+        !self.hosts.is_empty() && self.hosts.contains(host)
     }
 
     pub(crate) fn is_rename_target(&self, path: &str) -> bool {
-        self.rename_targets.contains(path)
+        !self.rename_targets.is_empty() && self.rename_targets.contains(path)
     }
 }
 
