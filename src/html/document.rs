@@ -266,7 +266,6 @@ impl<'i> Doc<'i> {
             base: base.as_ref().unwrap_or(&self.page),
             force,
         };
-        let edits = edits;
         edits.clear();
         for rule in rules.iter().chain(&self.shared.any_element_rules) {
             let Some(attr) = start.find(&rule.attribute) else {
