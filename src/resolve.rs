@@ -8,7 +8,7 @@
 //! when the manifest names nothing on it.
 
 use crate::config::Shared;
-use crate::manifest::Entry;
+use crate::manifest::Found;
 use crate::manifest::key::{path_key, url_key};
 use crate::report::SkipReason;
 use std::ops::Range;
@@ -98,7 +98,7 @@ fn rename_from(
     path: impl FnOnce() -> String,
     relative_to: impl FnOnce() -> Option<Url>,
 ) -> Option<RenameFrom> {
-    matches!(lookup, Lookup::Entry(Entry::Rename(_))).then(|| RenameFrom {
+    matches!(lookup, Lookup::Entry(Found::Rename(_))).then(|| RenameFrom {
         path: path(),
         relative_to: relative_to(),
     })
@@ -107,7 +107,7 @@ fn rename_from(
 /// What the manifest says about a resolved reference.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Lookup<'m> {
-    Entry(&'m Entry),
+    Entry(Found<'m>),
     /// No entry; the configured global version applies.
     Global(&'m str),
     /// The reference already names a renamed file of the manifest.
@@ -214,24 +214,13 @@ impl Resolver<'_> {
         scratch: &mut String,
     ) -> Option<Result<(Target, Lookup<'_>), SkipReason>> {
         let bytes = t.as_bytes();
-        let path_end = bytes
-            .iter()
-            .position(|&c| !PLAIN_PATH[c as usize])
-            .unwrap_or(bytes.len());
+        let shape = plain_shape(bytes)?;
+        let path_end = shape.path_end;
         let (path, rest) = (&t[..path_end], &bytes[path_end..]);
         if !rest
             .iter()
             .all(|&c| PLAIN_PATH[c as usize] || c == b'?' || c == b'#')
-            || !matches!(rest.first(), None | Some(b'?' | b'#'))
-            || path.is_empty()
-            || path.starts_with("//")
-            || has_dot_segment(path)
         {
-            return None;
-        }
-        // (Short texts: plain loops beat memchr's set-up here.)
-        let scheme_like = path.bytes().take_while(|&c| c != b'/').any(|c| c == b':');
-        if scheme_like {
             return None;
         }
         let host = self.base.host_str()?;
@@ -245,7 +234,7 @@ impl Resolver<'_> {
         let query =
             (rest.first() == Some(&b'?')).then(|| path_end + 1..fragment.unwrap_or(bytes.len()));
         let query_text = query.clone().map(|q| &t[q]);
-        if is_signed_parts(host, path, query_text) {
+        if (shape.double_dash || query_text.is_some()) && is_signed_parts(host, path, query_text) {
             return Some(Err(SkipReason::Signed));
         }
         let parts = Parts {
@@ -381,6 +370,58 @@ fn parts_path(origin: &str, offset: usize) -> Range<usize> {
     path.start + offset..path.end + offset
 }
 
+/// What one pass over a reference's path learns for [`Resolver::plain_path`].
+struct PlainShape {
+    /// Where the path ends (at `?`, `#` or the end).
+    path_end: usize,
+    /// Whether the path holds `--` (as a Cloudinary signature does).
+    double_dash: bool,
+}
+
+/// The shape of a path of plain characters with no dot segment, not starting with `//`,
+/// with no `:` before its first `/`; `None` for anything else.
+fn plain_shape(bytes: &[u8]) -> Option<PlainShape> {
+    if bytes.starts_with(b"//") {
+        return None;
+    }
+    let mut previous = b'/';
+    let mut seen_slash = false;
+    let mut double_dash = false;
+    let ends_segment = |at: usize| matches!(bytes.get(at), None | Some(b'/' | b'?' | b'#'));
+    for (at, &c) in bytes.iter().enumerate() {
+        if !PLAIN_PATH[c as usize] {
+            if matches!(c, b'?' | b'#') && at > 0 {
+                return Some(PlainShape {
+                    path_end: at,
+                    double_dash,
+                });
+            }
+            return None;
+        }
+        match c {
+            b'.' if previous == b'/' => {
+                let dots = if bytes.get(at + 1) == Some(&b'.') {
+                    2
+                } else {
+                    1
+                };
+                if ends_segment(at + dots) {
+                    return None;
+                }
+            }
+            b':' if !seen_slash => return None,
+            b'/' => seen_slash = true,
+            b'-' if previous == b'-' => double_dash = true,
+            _ => {}
+        }
+        previous = c;
+    }
+    (!bytes.is_empty()).then_some(PlainShape {
+        path_end: bytes.len(),
+        double_dash,
+    })
+}
+
 /// Characters a path can hold and still take [`Resolver::plain_path`]: those that need no
 /// decoding and mean the same to the URL parser as they are (`?` and `#` end the path).
 const PLAIN_PATH: [bool; 256] = {
@@ -412,16 +453,6 @@ const PLAIN_PATH: [bool; 256] = {
     }
     plain
 };
-
-fn has_dot_segment(path: &str) -> bool {
-    let bytes = path.as_bytes();
-    (0..bytes.len()).filter(|&at| bytes[at] == b'.').any(|at| {
-        let segment_start = at == 0 || bytes[at - 1] == b'/';
-        let rest = &bytes[at + 1..];
-        let dots = if rest.first() == Some(&b'.') { 2 } else { 1 };
-        segment_start && matches!(bytes.get(at + dots), None | Some(b'/'))
-    })
-}
 
 /// Signed URLs (SPEC §5): a new parameter would break the signature.
 fn is_signed(url: &Url) -> bool {

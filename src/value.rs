@@ -11,7 +11,7 @@ use crate::decoded::{
 };
 use crate::html::attributes::ValueKind;
 use crate::html::decode_attribute;
-use crate::manifest::Entry;
+use crate::manifest::Found;
 use crate::report::{Outcome, Report, SkipReason};
 use crate::resolve::{Lookup, Resolver};
 use crate::srcset;
@@ -71,9 +71,9 @@ impl Ctx<'_> {
             Err(reason) => return Outcome::Skipped(reason),
         };
         let stamp = match lookup {
-            Lookup::Entry(Entry::Version(v)) => Stamp::Version(v),
+            Lookup::Entry(Found::Version(v)) => Stamp::Version(v),
             Lookup::Global(v) => Stamp::Version(v),
-            Lookup::Entry(Entry::Rename(path)) => Stamp::Rename(path),
+            Lookup::Entry(Found::Rename(path)) => Stamp::Rename(path),
             Lookup::RenameTarget => return Outcome::Current,
             Lookup::Missing => return Outcome::Missing,
         };

@@ -43,9 +43,135 @@ pub fn stress_page(target_bytes: usize) -> Page {
     listing(target_bytes, true)
 }
 
-/// A typical article-like page: images, links and text, no `style` attribute or element.
-pub fn plain_page(target_bytes: usize) -> Page {
+/// The listing without any `style`.
+pub fn unstyled_listing(target_bytes: usize) -> Page {
     listing(target_bytes, false)
+}
+
+/// A typical page: a magazine article (head with stylesheets, scripts and social meta,
+/// navigation, sections of text with links and emphasis, a figure every third section, a
+/// related-articles aside with thumbnails, a footer); no `style` attribute or element.
+pub fn typical_page(target_bytes: usize) -> Page {
+    const WORDS: &[&str] = &[
+        "the", "cache", "of", "every", "browser", "keeps", "an", "image", "until", "its",
+        "address", "changes", "and", "a", "version", "in", "the", "URL", "does", "exactly", "that",
+        "without", "purging", "anything", "Größe", "über", "naïve", "déjà", "vu", "while",
+        "editors", "publish", "new", "pictures", "for", "stories", "each", "day",
+    ];
+    let mut rng = Lcg(7);
+    let mut words_rng = Lcg(11);
+    let mut text = |words: usize| {
+        let mut out = String::new();
+        for n in 0..words {
+            if n > 0 {
+                out.push(' ');
+            }
+            out.push_str(WORDS[words_rng.below(WORDS.len() as u64) as usize]);
+        }
+        out
+    };
+    let mut urls = vec!["/assets/site.css".to_string(), "/assets/app.js".to_string()];
+    let mut html = String::with_capacity(target_bytes + 8192);
+    html.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+        <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+        <title>Why versioned URLs beat purges &ndash; The Example Journal</title>\n\
+        <meta name=\"description\" content=\"A long read about caches.\">\n\
+        <meta property=\"og:image\" content=\"https://journal.example.com/media/2026/11/lead.jpg\">\n\
+        <link rel=\"stylesheet\" href=\"/assets/site.css\">\n\
+        <link rel=\"stylesheet\" href=\"/assets/print.css\" media=\"print\">\n\
+        <link rel=\"preload\" href=\"/assets/fonts/serif.woff2\" as=\"font\" crossorigin>\n\
+        <link rel=\"icon\" href=\"/favicon.ico\">\n<link rel=\"canonical\" href=\"https://journal.example.com/2026/versioned-urls\">\n\
+        <script src=\"/assets/app.js\" defer></script>\n<script>window.dataLayer=[];</script>\n</head>\n\
+        <body class=\"article\">\n<header class=\"masthead\"><a class=\"logo\" href=\"/\"><img src=\"/assets/logo.svg\" alt=\"The Example Journal\" width=\"180\" height=\"40\"></a>\n<nav><ul>");
+    for section in [
+        "World",
+        "Politics",
+        "Business",
+        "Technology",
+        "Science",
+        "Culture",
+        "Sport",
+        "Opinion",
+    ] {
+        write!(
+            html,
+            "<li><a href=\"/{}/\">{section}</a></li>",
+            section.to_lowercase()
+        )
+        .unwrap();
+    }
+    html.push_str("</ul></nav></header>\n<main><article>\n<h1>Why versioned URLs beat purges</h1>\n\
+        <p class=\"byline\"><img class=\"avatar\" src=\"/media/authors/ada.jpg\" alt=\"\" width=\"32\" height=\"32\"> By <a href=\"/authors/ada\">Ada Example</a> &middot; <time datetime=\"2026-11-22\">22 November 2026</time></p>\n");
+    urls.push("/media/authors/ada.jpg".into());
+    let mut section = 0u64;
+    // Room for the aside and the footer.
+    while html.len() + 6000 < target_bytes {
+        writeln!(html, "<section id=\"s{section}\"><h2>{}</h2>", text(5)).unwrap();
+        for _ in 0..3 + rng.below(3) {
+            writeln!(
+                html,
+                "<p>{} <a href=\"/2026/story-{}\">{}</a> {} <em>{}</em> {}. {} <strong>{}</strong> {}.</p>",
+                text(30),
+                rng.below(1000),
+                text(3),
+                text(25),
+                text(2),
+                text(20),
+                text(15),
+                text(2),
+                text(20),
+            )
+            .unwrap();
+        }
+        if section % 3 == 1 {
+            let image = format!("/media/2026/11/story-{section}");
+            writeln!(
+                html,
+                "<figure><picture><source type=\"image/avif\" srcset=\"{image}-800.avif 800w, {image}-1600.avif 1600w\" sizes=\"(max-width: 800px) 100vw, 800px\">\
+                 <img src=\"{image}-800.jpg\" srcset=\"{image}-800.jpg 800w, {image}-1600.jpg 1600w\" sizes=\"(max-width: 800px) 100vw, 800px\" alt=\"{}\" loading=\"lazy\" width=\"800\" height=\"450\"></picture>\
+                 <figcaption>{} &copy; Example Photo</figcaption></figure>",
+                text(6),
+                text(12)
+            )
+            .unwrap();
+            for suffix in ["-800.avif", "-1600.avif", "-800.jpg", "-1600.jpg"] {
+                urls.push(format!("{image}{suffix}"));
+            }
+        }
+        html.push_str("</section>\n");
+        section += 1;
+    }
+    html.push_str("</article>\n<aside><h2>Related</h2><ul>");
+    for n in 0..6 {
+        let thumb = format!("/media/thumbs/related-{n}.jpg");
+        write!(
+            html,
+            "<li><a href=\"/2026/related-{n}\"><img src=\"{thumb}\" alt=\"\" width=\"120\" height=\"80\" loading=\"lazy\">{}</a></li>",
+            text(6)
+        )
+        .unwrap();
+        urls.push(thumb);
+    }
+    html.push_str("</ul></aside></main>\n<footer><p>&copy; 2026 The Example Journal &middot; <a href=\"/imprint\">Imprint</a> &middot; <a href=\"/privacy\">Privacy</a></p></footer>\n\
+        <script src=\"/assets/analytics.js\" async></script>\n</body>\n</html>\n");
+    Page {
+        html,
+        manifest_json: manifest_for(&urls),
+    }
+}
+
+/// A manifest naming about 90% of `urls` (every tenth one is left out).
+fn manifest_for(urls: &[String]) -> String {
+    let mut manifest: HashMap<String, String> = HashMap::new();
+    for (n, url) in urls.iter().enumerate() {
+        if n % 10 != 0 {
+            manifest.insert(
+                url.clone(),
+                format!("{:08x}", (n as u64).wrapping_mul(2654435761) & 0xffff_ffff),
+            );
+        }
+    }
+    serde_json::to_string(&manifest).unwrap()
 }
 
 fn listing(target_bytes: usize, styled: bool) -> Page {
@@ -95,20 +221,10 @@ fn listing(target_bytes: usize, styled: bool) -> Page {
         i += 1;
     }
     html.push_str("</main><footer><p>&copy; 2026 Beispiel GmbH</p></footer><script src=\"/static/app.js\" defer></script></body></html>\n");
-    let mut manifest: HashMap<String, String> = HashMap::new();
-    for (n, url) in urls.iter().enumerate() {
-        if n % 10 != 0 {
-            manifest.insert(
-                url.clone(),
-                format!("{:08x}", (n as u64).wrapping_mul(2654435761) & 0xffff_ffff),
-            );
-        }
-    }
-    manifest.insert("/media/hero.jpg".into(), "h1".into());
-    manifest.insert("/static/site.css".into(), "s1".into());
+    urls.extend(["/media/hero.jpg".into(), "/static/site.css".into()]);
     Page {
         html,
-        manifest_json: serde_json::to_string(&manifest).unwrap(),
+        manifest_json: manifest_for(&urls),
     }
 }
 

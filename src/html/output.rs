@@ -182,9 +182,7 @@ fn rewrite_text(
         TextKind::Css => ctx.bust_css_bytes(text, doc.encoding, report, scratch, out),
         TextKind::SvgCss => svg_css(&ctx, text, doc.encoding, report, scratch, out),
         TextKind::Html => {
-            let (rewritten, nested) = super::whole::rewrite_nested(doc, job, text);
-            out.extend_from_slice(&rewritten);
-            report.merge(&nested);
+            report.merge(&super::whole::rewrite_nested(doc, job, text, out));
         }
     }
 }

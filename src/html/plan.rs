@@ -13,6 +13,7 @@
 
 use super::tag;
 use crate::config::Shared;
+use crate::html::attributes::ValueKind;
 
 /// More names than this cost lol_html more than one `*` selector.
 const MOST_NAMES: usize = 16;
@@ -33,10 +34,12 @@ pub(crate) fn plan(html: &[u8], shared: &Shared) -> Plan {
         .iter()
         .map(|rule| rule.attribute.as_bytes())
         .collect();
-    // Without the bytes of such an attribute's name anywhere, no tag carries one.
-    let read_attributes = any_attributes
-        .iter()
-        .any(|name| contains_ignore_case(html, name));
+    // Without such an attribute's name written as an attribute anywhere, no tag carries one
+    // (a CSS one without a value holds nothing, and is not even reported).
+    let read_attributes = shared.any_element_rules.iter().any(|rule| {
+        let needs_value = rule.kind == ValueKind::Css;
+        has_attribute_like(html, rule.attribute.as_bytes(), needs_value)
+    });
     // Reading tags from `<` inside other tags' values re-reads bytes; past this much, the
     // document is not worth the look.
     let mut budget = html.len().saturating_mul(4).saturating_add(64 << 10);
@@ -93,19 +96,50 @@ fn is_selector_name(name: &[u8]) -> bool {
             .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// Whether `name` (ASCII lower case, not empty) occurs in `html` the way an attribute is
+/// written: after white space, `/` or a quote, and followed by what ends a name (with
+/// `needs_value`, by `=`, white space allowed before it). Every such attribute of every tag
+/// is among what this finds.
+fn has_attribute_like(html: &[u8], name: &[u8], needs_value: bool) -> bool {
+    occurrences_ignore_case(html, name).any(|at| {
+        let before = at.checked_sub(1).map(|n| html[n]);
+        let starts =
+            before.is_some_and(|b| b.is_ascii_whitespace() || matches!(b, b'/' | b'"' | b'\''));
+        let after = &html[at + name.len()..];
+        let ends = match after.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'=') => true,
+            _ if needs_value => false,
+            None | Some(b'/' | b'>') => true,
+            Some(_) => after.first().is_some_and(u8::is_ascii_whitespace),
+        };
+        starts && ends
+    })
+}
+
 /// Whether `needle` (ASCII lower case, not empty) occurs in `haystack`, ASCII
-/// case-insensitively. The search runs on the needle's rarest letter in both cases.
+/// case-insensitively.
 pub(crate) fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
+    occurrences_ignore_case(haystack, needle).next().is_some()
+}
+
+/// Where `needle` (ASCII lower case, not empty) occurs in `haystack`, ASCII
+/// case-insensitively. The search runs on the needle's rarest letter in both cases.
+fn occurrences_ignore_case<'h>(
+    haystack: &'h [u8],
+    needle: &'h [u8],
+) -> impl Iterator<Item = usize> + 'h {
     // Letters by how rarely they occur in markup and text, rarest first.
     const RANK: &[u8] = b"qjzxkvbywgpfmucdlhrsnioate";
     let rarity = |b: &u8| RANK.iter().position(|r| r == b).unwrap_or(0);
-    let Some((offset, &rare)) = needle.iter().enumerate().min_by_key(|(_, b)| rarity(b)) else {
-        return true;
-    };
-    memchr::memchr2_iter(rare, rare.to_ascii_uppercase(), haystack).any(|at| {
-        at.checked_sub(offset)
-            .and_then(|start| haystack.get(start..start + needle.len()))
-            .is_some_and(|candidate| candidate.eq_ignore_ascii_case(needle))
+    let (offset, &rare) = needle
+        .iter()
+        .enumerate()
+        .min_by_key(|(_, b)| rarity(b))
+        .expect("a needle");
+    memchr::memchr2_iter(rare, rare.to_ascii_uppercase(), haystack).filter_map(move |at| {
+        let start = at.checked_sub(offset)?;
+        let candidate = haystack.get(start..start + needle.len())?;
+        candidate.eq_ignore_ascii_case(needle).then_some(start)
     })
 }
 
@@ -165,5 +199,25 @@ mod tests {
         assert!(!contains_ignore_case(b"styl", b"style"));
         assert!(!contains_ignore_case(b"y", b"style"));
         assert!(contains_ignore_case(b"ystyle", b"style"));
+    }
+
+    #[test]
+    fn attribute_like_occurrences() {
+        let css_like = |html: &[u8]| has_attribute_like(html, b"style", true);
+        assert!(css_like(b"<p style=x>"));
+        assert!(css_like(b"<p a='b'STYLE \n= x>"));
+        assert!(css_like(b"<p/style=x>"));
+        assert!(!css_like(b"<link rel=stylesheet href=a>"));
+        assert!(!css_like(b"<p style>"));
+        assert!(!css_like(b"<style>p{}</style>"));
+        let url_like = |html: &[u8]| has_attribute_like(html, b"data-bg", false);
+        assert!(url_like(b"<p data-bg>"));
+        assert!(url_like(b"<p data-bg x>"));
+        assert!(url_like(b"<p data-bg/>"));
+        assert!(!url_like(b"<p data-bgx>"));
+        assert_eq!(
+            plan_of("<link rel=stylesheet href=a.css><p>"),
+            names(&["link"])
+        );
     }
 }

@@ -384,7 +384,28 @@ impl Buster {
     /// # Ok::<(), cachebust::Error>(())
     /// ```
     pub fn rewrite_bytes(&self, html: &[u8]) -> (Vec<u8>, Report) {
-        super::whole::rewrite(&self.shared, &self.page, html, false)
+        let mut out = Vec::new();
+        let report = self.rewrite_to(html, &mut out);
+        (out, report)
+    }
+
+    /// Rewrites a whole document like [`Buster::rewrite_bytes`], appending the result to
+    /// `out`: one buffer can serve document after document.
+    ///
+    /// ```
+    /// let m = cachebust::Manifest::from_json(r#"{"/a.png": "1"}"#)?;
+    /// let buster = cachebust::Builder::new(m).build()?;
+    /// let mut out = Vec::new();
+    /// for page in [&b"<img src=/a.png>"[..], b"<p>no images</p>"] {
+    ///     out.clear();
+    ///     let report = buster.rewrite_to(page, &mut out);
+    ///     assert!(report.bail_out.is_none());
+    /// }
+    /// assert_eq!(out, b"<p>no images</p>");
+    /// # Ok::<(), cachebust::Error>(())
+    /// ```
+    pub fn rewrite_to(&self, html: &[u8], out: &mut Vec<u8>) -> Report {
+        super::whole::rewrite(&self.shared, &self.page, html, false, out)
     }
 
     /// Rewrites a whole document held as a `str` (so UTF-8, whatever its `<meta>` says).
@@ -397,8 +418,9 @@ impl Buster {
     /// # Ok::<(), cachebust::Error>(())
     /// ```
     pub fn rewrite_str(&self, html: &str) -> (String, Report) {
-        let (out, mut report) =
-            super::whole::rewrite(&self.shared, &self.page, html.as_bytes(), true);
+        let mut out = Vec::new();
+        let mut report =
+            super::whole::rewrite(&self.shared, &self.page, html.as_bytes(), true, &mut out);
         match String::from_utf8(out) {
             Ok(out) => (out, report),
             Err(_) => {

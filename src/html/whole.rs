@@ -17,13 +17,15 @@ use url::Url;
 /// How much the look-ahead reads at a time: it stops at the first piece that settles it.
 const SCOUT_PIECE: usize = 4 << 10;
 
-/// Rewrites the document `html` (UTF-8 whatever it says when `force_utf8`).
+/// Rewrites the document `html` (UTF-8 whatever it says when `force_utf8`), appending the
+/// result to `out`.
 pub(crate) fn rewrite(
     shared: &Arc<Shared>,
     page: &Arc<Url>,
     html: &[u8],
     force_utf8: bool,
-) -> (Vec<u8>, Report) {
+    out: &mut Vec<u8>,
+) -> Report {
     let want_charset = !force_utf8 && shared.encoding.is_none();
     let mut scout = Scout::new(shared.limits.base_lookahead, want_charset);
     for piece in html.chunks(SCOUT_PIECE) {
@@ -38,17 +40,23 @@ pub(crate) fn rewrite(
         base_offset: findings.base_offset,
         nested: None,
     };
-    rewrite_with(shared, page, html, context)
+    rewrite_with(shared, page, html, context, out)
 }
 
-/// Rewrites the content of a `<noscript>` of `doc`, found in the context `job` says.
-pub(crate) fn rewrite_nested(doc: &Doc<'_>, job: &TextJob, html: &[u8]) -> (Vec<u8>, Report) {
+/// Rewrites the content of a `<noscript>` of `doc`, found in the context `job` says, into
+/// `out`.
+pub(crate) fn rewrite_nested(
+    doc: &Doc<'_>,
+    job: &TextJob,
+    html: &[u8],
+    out: &mut Vec<u8>,
+) -> Report {
     let context = Context {
         encoding: doc.encoding,
         base_offset: None,
         nested: Some((job.base.clone(), job.force)),
     };
-    rewrite_with(&doc.shared, &doc.page, html, context)
+    rewrite_with(&doc.shared, &doc.page, html, context, out)
 }
 
 /// What is known of a document before it is rewritten.
@@ -64,11 +72,13 @@ fn rewrite_with(
     page: &Arc<Url>,
     html: &[u8],
     context: Context,
-) -> (Vec<u8>, Report) {
+    out: &mut Vec<u8>,
+) -> Report {
     if let Err(warning) = rewritable(context.encoding) {
         let mut report = Report::default();
         report.warnings.push(warning);
-        return (html.to_vec(), report);
+        out.extend_from_slice(html);
+        return report;
     }
     let (base, nested_force) = match context.nested {
         Some((base, force)) => (base, Some(force)),
@@ -105,11 +115,11 @@ fn rewrite_with(
             bail_out = Some(bail_out_message(&error));
         }
     }
-    let mut out = Vec::with_capacity(html.len() + html.len() / 8);
+    out.reserve(html.len() + html.len() / 8);
     let mut output = Output::default();
-    output.feed(&doc, html, &mut out);
-    output.finish(&mut out);
+    output.feed(&doc, html, out);
+    output.finish(out);
     let mut report = std::mem::take(&mut doc.lock_state().report);
     report.bail_out = bail_out;
-    (out, report)
+    report
 }

@@ -18,13 +18,16 @@
 
 pub mod import;
 pub(crate) mod key;
+mod table;
 
 use crate::error::Error;
 use key::KeyKind;
 use serde::de::{Deserializer, MapAccess, Visitor};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fmt;
 use std::path::Path;
+pub(crate) use table::Found;
+use table::Table;
 
 /// What the manifest says about one asset.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,8 +61,8 @@ struct Stored {
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Manifest {
-    paths: HashMap<Box<str>, Stored, KeyHash>,
-    urls: HashMap<Box<str>, Stored, KeyHash>,
+    paths: Table,
+    urls: Table,
     hosts: HashSet<Box<str>, KeyHash>,
     rename_targets: HashSet<Box<str>, KeyHash>,
 }
@@ -239,13 +242,13 @@ impl Manifest {
             entry,
             key: key.into(),
         };
-        match map.get(normalised.as_str()) {
+        match map.get(&normalised) {
             Some(old) if !overriding && old.entry != stored.entry => Err(Error::ConflictingKeys {
                 first: old.key.to_string(),
                 second: key.into(),
             }),
             _ => {
-                map.insert(normalised.into(), stored);
+                map.insert(&normalised, stored);
                 Ok(())
             }
         }
@@ -262,8 +265,12 @@ impl Manifest {
     /// # Ok::<(), cachebust::Error>(())
     /// ```
     pub fn extend(&mut self, other: Manifest) {
-        self.paths.extend(other.paths);
-        self.urls.extend(other.urls);
+        for (key, stored) in other.paths.entries() {
+            self.paths.insert(key, stored.clone());
+        }
+        for (key, stored) in other.urls.entries() {
+            self.urls.insert(key, stored.clone());
+        }
         self.hosts.extend(other.hosts);
         self.rename_targets.extend(other.rename_targets);
     }
@@ -278,10 +285,11 @@ impl Manifest {
     /// # Ok::<(), cachebust::Error>(())
     /// ```
     pub fn get(&self, key: &str) -> Option<&Entry> {
-        match key::parse_key(key).ok()?.0 {
-            KeyKind::Path(path) => self.lookup_path(&path),
-            KeyKind::Url { key, .. } => self.lookup_url(&key),
-        }
+        let stored = match key::parse_key(key).ok()?.0 {
+            KeyKind::Path(path) => self.paths.get(&path),
+            KeyKind::Url { key, .. } => self.urls.get(&key),
+        };
+        stored.map(|stored| &stored.entry)
     }
 
     /// The number of entries.
@@ -314,8 +322,8 @@ impl Manifest {
     /// ```
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Entry)> {
         self.paths
-            .values()
-            .chain(self.urls.values())
+            .records()
+            .chain(self.urls.records())
             .map(|stored| (&*stored.key, &stored.entry))
     }
 
@@ -351,12 +359,12 @@ impl Manifest {
         diff
     }
 
-    pub(crate) fn lookup_path(&self, path: &str) -> Option<&Entry> {
-        self.paths.get(path).map(|stored| &stored.entry)
+    pub(crate) fn lookup_path(&self, path: &str) -> Option<Found<'_>> {
+        self.paths.find(path)
     }
 
-    pub(crate) fn lookup_url(&self, key: &str) -> Option<&Entry> {
-        self.urls.get(key).map(|stored| &stored.entry)
+    pub(crate) fn lookup_url(&self, key: &str) -> Option<Found<'_>> {
+        self.urls.find(key)
     }
 
     pub(crate) fn has_host(&self, host: &str) -> bool {
