@@ -150,6 +150,17 @@
 //!   (a `style` attribute, say) the URLs are still rewritten and the bytes kept.
 //! - A reference with an empty path (`?w=100`) names the page itself with another query; it
 //!   is in scope like any other site reference.
+//! - Whole documents and streams are rewritten alike but found differently. A whole
+//!   document ([`Buster::rewrite_str`], [`Buster::rewrite_bytes`], [`Buster::rewrite_to`])
+//!   is looked at first, and lol_html gets handlers only for the element names it holds
+//!   that the attribute table names (with `<style>`, `<noscript>`, `<base>`), plus those of
+//!   elements that carry a `style` attribute, found by reading every `<` as a start tag the
+//!   way the tokenizer reads one (too many names, or a name no selector can spell, and it
+//!   gets the handler on every element). A stream, whose content is not known ahead, gets
+//!   one handler on every element. Output and report are the same either way (a property
+//!   test and the fuzz target check it).
+//! - An attribute table's element names are at most 16 bytes long (no HTML or SVG element is
+//!   longer); [`Builder::build`] refuses a longer one.
 //! - Over HTTP (module `http`, feature `http`), the page URL is the request's `Host` and path, with
 //!   the scheme the server is configured with; `Content-Type`'s charset overrides sniffing.
 //!
@@ -170,6 +181,7 @@ pub mod html;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod manifest;
+mod memo;
 mod report;
 mod resolve;
 pub mod srcset;

@@ -12,6 +12,7 @@ use crate::decoded::{
 use crate::html::attributes::ValueKind;
 use crate::html::decode_attribute;
 use crate::manifest::Found;
+use crate::memo::Scratch;
 use crate::report::{Outcome, Report, SkipReason};
 use crate::resolve::{Lookup, Resolver};
 use crate::srcset;
@@ -40,7 +41,7 @@ impl Ctx<'_> {
         value: &str,
         amp: &str,
         report: &mut Report,
-        scratch: &mut String,
+        scratch: &mut Scratch,
         out: &mut Edits,
     ) {
         let outcome = self.bust_one(value, amp, scratch, out);
@@ -48,7 +49,7 @@ impl Ctx<'_> {
     }
 
     /// What happens to one reference; its edits (in `value`'s coordinates) go to `out`.
-    fn bust_one(&self, value: &str, amp: &str, scratch: &mut String, out: &mut Edits) -> Outcome {
+    fn bust_one(&self, value: &str, amp: &str, scratch: &mut Scratch, out: &mut Edits) -> Outcome {
         let trimmed = value.trim_matches(is_html_space);
         let offset = value.len() - value.trim_start_matches(is_html_space).len();
         let start = out.len();
@@ -60,13 +61,31 @@ impl Ctx<'_> {
         outcome
     }
 
-    fn stamp(&self, t: &str, amp: &str, scratch: &mut String, out: &mut Edits) -> Outcome {
+    fn stamp(&self, t: &str, amp: &str, scratch: &mut Scratch, out: &mut Edits) -> Outcome {
         let resolver = Resolver {
             shared: self.shared,
             page: self.page,
             base: self.base,
         };
-        let (target, lookup) = match resolver.resolve(t, scratch) {
+        let base = self.base.as_str();
+        if let Some(outcome) = scratch.replay(base, t, amp, out) {
+            return outcome;
+        }
+        let mark = out.len();
+        let outcome = self.stamp_afresh(&resolver, t, amp, &mut scratch.path, out);
+        scratch.remember(t, amp, outcome, out, mark);
+        outcome
+    }
+
+    fn stamp_afresh(
+        &self,
+        resolver: &Resolver<'_>,
+        t: &str,
+        amp: &str,
+        path: &mut String,
+        out: &mut Edits,
+    ) -> Outcome {
+        let (target, lookup) = match resolver.resolve(t, path) {
             Ok(found) => found,
             Err(reason) => return Outcome::Skipped(reason),
         };
@@ -92,7 +111,7 @@ impl Ctx<'_> {
         text: &str,
         amp: &str,
         report: &mut Report,
-        scratch: &mut String,
+        scratch: &mut Scratch,
         out: &mut Edits,
     ) {
         match kind {
@@ -113,7 +132,7 @@ impl Ctx<'_> {
         css_text: &[u8],
         amp: &str,
         report: &mut Report,
-        scratch: &mut String,
+        scratch: &mut Scratch,
         out: &mut Edits,
     ) {
         css::scan(css_text, |token| {
@@ -144,7 +163,7 @@ impl Ctx<'_> {
         kind: ValueKind,
         raw: &str,
         report: &mut Report,
-        scratch: &mut String,
+        scratch: &mut Scratch,
     ) -> Option<String> {
         let mut edits = Edits::default();
         self.attribute_edits(kind, raw, report, scratch, &mut edits);
@@ -157,7 +176,7 @@ impl Ctx<'_> {
         kind: ValueKind,
         raw: &str,
         report: &mut Report,
-        scratch: &mut String,
+        scratch: &mut Scratch,
         out: &mut Edits,
     ) {
         let amp = if memchr::memchr(b'&', raw.as_bytes()).is_some() && raw.contains("&amp;") {
@@ -180,7 +199,7 @@ impl Ctx<'_> {
         raw: &[u8],
         encoding: &'static Encoding,
         report: &mut Report,
-        scratch: &mut String,
+        scratch: &mut Scratch,
         out: &mut Edits,
     ) {
         match text_of(raw, encoding) {
@@ -221,7 +240,7 @@ impl Ctx<'_> {
         css_bytes: &[u8],
         encoding: &'static Encoding,
         report: &mut Report,
-        scratch: &mut String,
+        scratch: &mut Scratch,
         out: &mut Vec<u8>,
     ) {
         let mut edits = Edits::default();
@@ -325,8 +344,14 @@ impl crate::Buster {
     ) -> (std::borrow::Cow<'a, str>, Report) {
         let mut report = Report::default();
         let mut edits = Edits::default();
-        self.ctx()
-            .bust_text(kind, text, "&", &mut report, &mut String::new(), &mut edits);
+        self.ctx().bust_text(
+            kind,
+            text,
+            "&",
+            &mut report,
+            &mut Scratch::default(),
+            &mut edits,
+        );
         let out = if edits.is_empty() {
             std::borrow::Cow::Borrowed(text)
         } else {
@@ -352,7 +377,7 @@ impl crate::Buster {
         let mut edits = Edits::default();
         let outcome = self
             .ctx()
-            .bust_one(url, "&", &mut String::new(), &mut edits);
+            .bust_one(url, "&", &mut Scratch::default(), &mut edits);
         let url = if edits.is_empty() {
             std::borrow::Cow::Borrowed(url)
         } else {

@@ -59,6 +59,16 @@ impl Config {
 
 /// Streams `input` through `buster`, cutting it where `cuts` say.
 pub fn chunked(buster: &Buster, input: &[u8], cuts: &[u8]) -> Vec<u8> {
+    chunked_with_report(buster, input, cuts).0
+}
+
+/// [`chunked`], with the report.
+#[allow(dead_code)]
+pub fn chunked_with_report(
+    buster: &Buster,
+    input: &[u8],
+    cuts: &[u8],
+) -> (Vec<u8>, cachebust::Report) {
     let mut out = Vec::new();
     let mut rewriter = buster.rewriter(|c: &[u8]| out.extend_from_slice(c));
     let mut at = 0;
@@ -71,8 +81,8 @@ pub fn chunked(buster: &Buster, input: &[u8], cuts: &[u8]) -> Vec<u8> {
         at = end;
     }
     rewriter.write(&input[at..]);
-    rewriter.end();
-    out
+    let report = rewriter.end();
+    (out, report)
 }
 
 /// Whether `output` is `input` with only version insertions (`?vh=V`, `&vh=V`, `&amp;vh=V`,

@@ -16,6 +16,7 @@ use super::retained::Retained;
 use super::tag::{self, RawAttribute};
 use crate::config::Shared;
 use crate::decoded::{Edits, shift};
+use crate::memo::Scratch;
 use crate::report::{Report, SkipReason};
 use crate::value::Ctx;
 use encoding_rs::Encoding;
@@ -57,7 +58,7 @@ pub(crate) struct DocState {
     attributes: Vec<RawAttribute>,
     /// A tag's edits, reused from tag to tag.
     edits: Edits,
-    pub(crate) scratch: String,
+    pub(crate) scratch: Scratch,
 }
 
 /// Where the handlers read a start tag's bytes.

@@ -7,6 +7,7 @@
 use super::document::{Doc, DocState, TextJob, TextKind};
 use crate::decoded::{Edits, apply_edits_bytes};
 use crate::html::attributes::ValueKind;
+use crate::memo::Scratch;
 use crate::report::{Outcome, Report, SkipReason};
 use crate::value::Ctx;
 use std::collections::VecDeque;
@@ -169,7 +170,7 @@ fn rewrite_text(
     job: &TextJob,
     text: &[u8],
     report: &mut Report,
-    scratch: &mut String,
+    scratch: &mut Scratch,
     out: &mut Vec<u8>,
 ) {
     let ctx = Ctx {
@@ -194,7 +195,7 @@ fn svg_css(
     text: &[u8],
     encoding: &'static encoding_rs::Encoding,
     report: &mut Report,
-    scratch: &mut String,
+    scratch: &mut Scratch,
     out: &mut Vec<u8>,
 ) {
     let trimmed_start = text

@@ -70,10 +70,10 @@ pub struct Manifest {
 /// The hasher of the key tables: a multiply-rotate hash (as rustc's), several times cheaper
 /// than SipHash on short keys. Flooding is no concern: the keys come from the site's own
 /// manifest, and lookups cannot add any.
-type KeyHash = std::hash::BuildHasherDefault<MultiplyRotate>;
+pub(crate) type KeyHash = std::hash::BuildHasherDefault<MultiplyRotate>;
 
 #[derive(Default)]
-struct MultiplyRotate(u64);
+pub(crate) struct MultiplyRotate(u64);
 
 impl std::hash::Hasher for MultiplyRotate {
     fn write(&mut self, bytes: &[u8]) {
