@@ -84,6 +84,22 @@ impl<'a> Candidates<'a> {
     /// The descriptor tokenizer: runs to the comma that ends this candidate.
     fn descriptors(&mut self, out: &mut Option<Vec<&'a str>>) {
         let bytes = self.input.as_bytes();
+        if out.is_none() {
+            // Only where the candidate ends matters: at the first comma, unless a
+            // parenthesis (which may hold commas) comes first.
+            let rest = &bytes[self.at..];
+            match rest.iter().position(|&b| b == b',' || b == b'(') {
+                None => {
+                    self.at = bytes.len();
+                    return;
+                }
+                Some(n) if rest[n] == b',' => {
+                    self.at += n + 1;
+                    return;
+                }
+                Some(_) => {}
+            }
+        }
         self.at += bytes[self.at..]
             .iter()
             .position(|&b| !is_space(b))
@@ -249,11 +265,20 @@ mod tests {
 
     #[test]
     fn spans_agree_with_candidates() {
-        let s = " a.jpg 1x,b.jpg, c.jpg 2x ";
-        let mut spans = Vec::new();
-        for_each_url(s, |r| spans.push(r));
-        let expected: Vec<_> = candidates(s).map(|c| c.url_span).collect();
-        assert_eq!(spans, expected);
+        let cases = [
+            " a.jpg 1x,b.jpg, c.jpg 2x ",
+            "a.jpg (1, 2) 1x, b.jpg",
+            "a.jpg 1x (, b.jpg",
+            "a.jpg x(1,2), b.jpg 2x,c.jpg",
+            "a.jpg 1x,,,b.jpg\t2x ,  c.jpg",
+            "data:,a 1x, b,c.jpg",
+        ];
+        for case in cases {
+            let mut spans = Vec::new();
+            for_each_url(case, |span| spans.push(span));
+            let expected: Vec<_> = candidates(case).map(|c| c.url_span).collect();
+            assert_eq!(spans, expected, "{case:?}");
+        }
     }
 
     #[test]
