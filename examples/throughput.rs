@@ -57,6 +57,10 @@ fn main() {
     println!("stress page: {:.1} MiB", html.len() as f64 / 1048576.0);
     let passthrough = mib_per_s(html.len(), budget, || support::passthrough(html, &mut out));
     let floor = mib_per_s(html.len(), budget, || support::floor(html, &mut out));
+    let handled = full.handled_elements(html);
+    let planned = mib_per_s(html.len(), budget, || {
+        support::selectors(html, handled.as_deref(), &mut out)
+    });
     // Like the passthrough, into one reused buffer.
     let cachebust = mib_per_s(html.len(), budget, || {
         out.clear();
@@ -67,6 +71,12 @@ fn main() {
     });
     println!("passthrough {passthrough:8.1} MiB/s");
     println!("floor       {floor:8.1} MiB/s");
+    println!(
+        "planned     {planned:8.1} MiB/s  (lol_html, the selectors cachebust registers here: {}, handlers empty)",
+        handled
+            .as_ref()
+            .map_or("*".to_string(), |names| names.join(","))
+    );
     println!("full        {cachebust:8.1} MiB/s");
     println!("regex       {naive:8.1} MiB/s");
     println!(
@@ -74,6 +84,11 @@ fn main() {
         cachebust / passthrough,
         cachebust / floor,
         cachebust / naive
+    );
+    println!(
+        "ratios-planned: planned/passthrough={:.2} full/planned={:.2}",
+        planned / passthrough,
+        cachebust / planned
     );
 
     let plain = support::typical_page(100 << 10);
@@ -85,9 +100,20 @@ fn main() {
         out.clear();
         std::hint::black_box(plain_buster.rewrite_to(plain.html.as_bytes(), &mut out));
     });
+    let plain_handled = plain_buster.handled_elements(plain.html.as_bytes());
+    let plain_planned = mib_per_s(plain.html.len(), budget, || {
+        support::selectors(plain.html.as_bytes(), plain_handled.as_deref(), &mut out)
+    });
     println!(
-        "ratios-plain: full/passthrough={:.2}",
-        plain_full / plain_passthrough
+        "typical page: passthrough {plain_passthrough:.1} MiB/s, planned {plain_planned:.1} MiB/s ({}), full {plain_full:.1} MiB/s",
+        plain_handled
+            .as_ref()
+            .map_or("*".to_string(), |names| names.join(","))
+    );
+    println!(
+        "ratios-plain: full/passthrough={:.2} planned/passthrough={:.2}",
+        plain_full / plain_passthrough,
+        plain_planned / plain_passthrough
     );
 
     // Peak RSS is measured in a process of its own, so that the pages above do not count.

@@ -3,13 +3,14 @@
 //! lol_html runs a selector per start tag; one that can match every tag (`*`, `[style]`)
 //! takes each through the full lexer, and each extra selector costs on every tag. Holding
 //! the whole page, the rewriter can do better: it registers the names of the elements the
-//! page actually holds that the attribute table names (and `<style>`, `<noscript>`,
-//! `<base>`), plus the names of the elements that carry an attribute read on any element
-//! (`style`). The look is an over-approximation, never an under-one: every `<` followed by
-//! a letter is read as a start tag (even inside a comment or a script, where it is none),
-//! with its attributes read as the tokenizer reads them, so every real start tag is among
-//! those read. When the look gets expensive (`<` inside long attribute values) or finds a
-//! name no selector can spell, it gives up and the document gets the `*` handler.
+//! page actually holds with an attribute the table reads on them (`<img src>`, but not a
+//! `<meta charset>`), or with an attribute read on any element (`style`), and of the
+//! `<style>`, `<noscript>` and `<base>` elements. The look is an over-approximation, never
+//! an under-one: every `<` followed by a letter is read as a start tag (even inside a
+//! comment or a script, where it is none), with its attributes read as the tokenizer reads
+//! them, so every real start tag is among those read. When the look gets expensive (`<`
+//! inside long attribute values) or finds a name no selector can spell, it gives up and
+//! the document gets the `*` handler.
 
 use super::tag;
 use crate::config::Shared;
@@ -59,14 +60,20 @@ pub(crate) fn plan(html: &[u8], shared: &Shared) -> Plan {
         if name.is_some_and(|name| names.iter().any(|known| known == name)) {
             continue;
         }
-        let by_name = name.is_some_and(|name| {
-            !shared.rules_for(name).is_empty() || matches!(name, b"style" | b"noscript" | b"base")
-        });
-        let by_attribute = !by_name && read_attributes && {
+        // `<style>` and `<noscript>` have their text rewritten, `<base>` sets the base.
+        let by_name = name.is_some_and(|name| matches!(name, b"style" | b"noscript" | b"base"));
+        let rules = name.map_or(&[][..], |name| shared.rules_for(name));
+        // An element the table names counts only with one of its rows' attributes (a
+        // `<meta charset>` or a `<body>` without `background` holds no reference).
+        let by_attribute = !by_name && (read_attributes || !rules.is_empty()) && {
             let wanted = |attribute: &[u8]| {
-                any_attributes
+                rules
                     .iter()
-                    .any(|name| attribute.eq_ignore_ascii_case(name))
+                    .any(|rule| attribute.eq_ignore_ascii_case(rule.attribute.as_bytes()))
+                    || (read_attributes
+                        && any_attributes
+                            .iter()
+                            .any(|name| attribute.eq_ignore_ascii_case(name)))
             };
             // A tag the input ends inside is never handled.
             let Some((found, read)) = tag::any_attribute(rest, wanted) else {
@@ -162,6 +169,15 @@ mod tests {
         assert_eq!(
             plan_of("<p><IMG src=a><a href=b><Source srcset=c><img>"),
             names(&["img", "source"])
+        );
+        // The table's elements count with one of their attributes only.
+        assert_eq!(
+            plan_of("<meta charset=utf-8><body class=x><img alt=y><script>x</script>"),
+            names(&[])
+        );
+        assert_eq!(
+            plan_of("<body class=x><BODY BACKGROUND=a.png><img src><script src=a.js>"),
+            names(&["body", "img", "script"])
         );
         assert_eq!(plan_of("<p>no tags of interest</p>"), names(&[]));
         assert_eq!(

@@ -408,6 +408,28 @@ impl Buster {
         super::whole::rewrite(&self.shared, &self.page, html, false, out)
     }
 
+    /// The element names a whole-document rewrite of `html` registers lol_html handlers
+    /// for (lower case), or `None` when it registers one on every element: what lol_html
+    /// alone costs for this page depends on it (see `examples/throughput.rs`).
+    ///
+    /// ```
+    /// let buster = cachebust::Builder::new(cachebust::Manifest::new()).build()?;
+    /// let names = buster.handled_elements(b"<p style='color:red'><img src=a.png><a href=b>");
+    /// assert_eq!(names, Some(vec!["p".to_string(), "img".to_string()]));
+    /// # Ok::<(), cachebust::Error>(())
+    /// ```
+    pub fn handled_elements(&self, html: &[u8]) -> Option<Vec<String>> {
+        match super::plan::plan(html, &self.shared) {
+            super::plan::Plan::Every => None,
+            super::plan::Plan::Names(names) => Some(
+                names
+                    .into_iter()
+                    .map(|name| String::from_utf8_lossy(&name).into_owned())
+                    .collect(),
+            ),
+        }
+    }
+
     /// Rewrites a whole document held as a `str` (so UTF-8, whatever its `<meta>` says).
     ///
     /// ```
