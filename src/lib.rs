@@ -55,11 +55,29 @@
 //! newer manifest over an old output gives what it gives over the original page: an
 //! existing `vh=` has its value replaced, never a second one added.
 //!
-//! # Streaming
+//! # Whole pages and streams
+//!
+//! A page held whole is best given whole: [`Buster::rewrite_str`],
+//! [`Buster::rewrite_bytes`], or [`Buster::rewrite_to`], which appends to a buffer the
+//! caller reuses from page to page. Holding the page, the rewriter looks at it first and
+//! asks lol_html only for the elements it holds that can carry a reference, which is much
+//! cheaper than a handler on every element.
+//!
+//! ```
+//! # let buster = cachebust::Builder::new(cachebust::Manifest::from_json(r#"{"/a.png":"1"}"#)?).build()?;
+//! let mut out = Vec::new();
+//! for page in [&b"<img src=/a.png>"[..], b"<p style='background:url(/a.png)'>"] {
+//!     out.clear();
+//!     let report = buster.rewrite_to(page, &mut out);
+//!     assert_eq!(report.rewritten, 1);
+//! }
+//! assert_eq!(out, b"<p style='background:url(/a.png?vh=1)'>");
+//! # Ok::<(), cachebust::Error>(())
+//! ```
 //!
 //! A [`Rewriter`] takes a page in chunks and writes to a sink as it goes, with memory
 //! bounded by configuration rather than by the page's size. Its output does not depend on
-//! how the input is split.
+//! how the input is split, and is the whole-page output.
 //!
 //! ```
 //! # let buster = cachebust::Builder::new(cachebust::Manifest::from_json(r#"{"/a.png":"1"}"#)?).build()?;
