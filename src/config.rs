@@ -46,6 +46,9 @@ pub(crate) struct Shared {
     rules_by_element: Vec<(u128, Vec<Rule>)>,
     /// ...and those for any element.
     pub(crate) any_element_rules: Vec<Rule>,
+    /// How the names of the table's elements (and `style`, `noscript`, `base`) start: bit
+    /// `b` of entry `a` is set when one starts with letters `a`, `b` (26: not a letter).
+    pub(crate) name_starts: [u32; 26],
     pub(crate) limits: Limits,
     pub(crate) encoding: Option<&'static Encoding>,
 }
@@ -57,6 +60,29 @@ pub(crate) fn element_key(name: &[u8]) -> Option<u128> {
     let mut key = [0u8; 16];
     key.get_mut(..name.len())?.copy_from_slice(name);
     Some(u128::from_be_bytes(key))
+}
+
+/// The [`Shared::name_starts`] of `names` (zero-padded).
+fn name_starts(names: impl Iterator<Item = [u8; 16]>) -> [u32; 26] {
+    let mut starts = [0u32; 26];
+    for name in names {
+        if let Some(first) = name[0]
+            .to_ascii_lowercase()
+            .checked_sub(b'a')
+            .filter(|&f| f < 26)
+        {
+            starts[first as usize] |= 1 << start_index(name[1]);
+        }
+    }
+    starts
+}
+
+/// Where a name's second byte stands in [`Shared::name_starts`].
+pub(crate) fn start_index(second: u8) -> u32 {
+    match second.to_ascii_lowercase() {
+        letter @ b'a'..=b'z' => u32::from(letter - b'a'),
+        _ => 26,
+    }
 }
 
 impl Shared {
@@ -410,6 +436,13 @@ impl Builder {
                 optimole_domains,
                 cloudimage_aliases,
                 cloudimage_prefix,
+                name_starts: name_starts(
+                    rules_by_element.keys().map(|key| key.to_be_bytes()).chain([
+                        *b"style\0\0\0\0\0\0\0\0\0\0\0",
+                        *b"noscript\0\0\0\0\0\0\0\0",
+                        *b"base\0\0\0\0\0\0\0\0\0\0\0\0",
+                    ]),
+                ),
                 rules_by_element: rules_by_element.into_iter().collect(),
                 any_element_rules,
                 limits,

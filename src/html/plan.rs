@@ -13,7 +13,7 @@
 //! the document gets the `*` handler.
 
 use super::tag;
-use crate::config::Shared;
+use crate::config::{Shared, start_index};
 use crate::html::attributes::ValueKind;
 
 /// More names than this cost lol_html more than one `*` selector.
@@ -47,7 +47,14 @@ pub(crate) fn plan(html: &[u8], shared: &Shared) -> Plan {
     let mut names: Vec<Vec<u8>> = Vec::new();
     for at in memchr::memchr_iter(b'<', html) {
         let rest = &html[at..];
-        if !rest.get(1).is_some_and(u8::is_ascii_alphabetic) {
+        let Some(&first) = rest.get(1).filter(|b| b.is_ascii_alphabetic()) else {
+            continue;
+        };
+        // Most tags (`<p>`, `<a>`, `<span>`) start like no name that matters: tell from two
+        // bytes, unless any element may carry an attribute to read.
+        let second = start_index(rest.get(2).copied().unwrap_or(b' '));
+        let starts = shared.name_starts[usize::from(first.to_ascii_lowercase() - b'a')];
+        if !read_attributes && starts & (1 << second) == 0 {
             continue;
         }
         let raw_name = tag::name(rest);
@@ -108,6 +115,23 @@ fn is_selector_name(name: &[u8]) -> bool {
 /// `needs_value`, by `=`, white space allowed before it). Every such attribute of every tag
 /// is among what this finds.
 fn has_attribute_like(html: &[u8], name: &[u8], needs_value: bool) -> bool {
+    let starts_at = |at: usize| {
+        at.checked_sub(1)
+            .map(|n| html[n])
+            .is_some_and(|b| b.is_ascii_whitespace() || matches!(b, b'/' | b'"' | b'\''))
+    };
+    if needs_value {
+        // `=` is rarer than any letter of a name: look back from each.
+        return memchr::memchr_iter(b'=', html).any(|equals| {
+            let end = html[..equals]
+                .iter()
+                .rposition(|b| !b.is_ascii_whitespace())
+                .map_or(0, |n| n + 1);
+            end.checked_sub(name.len()).is_some_and(|start| {
+                html[start..end].eq_ignore_ascii_case(name) && starts_at(start)
+            })
+        });
+    }
     occurrences_ignore_case(html, name).any(|at| {
         let before = at.checked_sub(1).map(|n| html[n]);
         let starts =
