@@ -211,12 +211,13 @@ impl<'i> Doc<'i> {
             _ => None,
         };
         // Most elements hold nothing of interest: see that without parsing their attributes.
-        let any_rule_may_apply = self
-            .shared
-            .any_element_rules
-            .iter()
-            .any(|rule| super::plan::contains_ignore_case(tag, rule.attribute.as_bytes()));
-        if rules.is_empty() && text.is_none() && name != b"base" && !any_rule_may_apply {
+        let any_rule_may_apply = || {
+            self.shared
+                .any_element_rules
+                .iter()
+                .any(|rule| super::plan::contains_ignore_case(tag, rule.attribute.as_bytes()))
+        };
+        if rules.is_empty() && text.is_none() && name != b"base" && !any_rule_may_apply() {
             return Ok(());
         }
         let mut guard = self.lock_state();
