@@ -135,6 +135,11 @@ fn content(css: &[u8], span: Range<usize>) -> UrlToken {
 
 /// Calls `f` for every URL in `css`.
 pub(crate) fn scan(css: &[u8], mut f: impl FnMut(UrlToken)) {
+    // A URL needs a function (`url(`, `image-set(`) or `@import`: most `style` attributes
+    // (`color: red`) have neither, and need no scanning.
+    if memchr::memchr2(b'(', b'@', css).is_none() {
+        return;
+    }
     // For each open parenthesis: whether it is an image-set(), whose strings are URLs.
     let mut parens: Vec<bool> = Vec::new();
     let mut import_pending = false;
