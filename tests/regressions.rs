@@ -1,4 +1,5 @@
-//! Inputs the fuzzers found, kept so that they run under plain `cargo test`.
+//! Inputs that once went wrong (most found by the fuzzers), kept so that they run under plain
+//! `cargo test`.
 
 use cachebust::{Builder, Manifest};
 
@@ -83,4 +84,26 @@ fn a_trailing_amp_without_semicolon() {
     let (twice, report) = buster.rewrite_str(&once);
     assert_eq!(twice, once);
     assert_eq!(report.current, 1);
+}
+
+/// An element whose name is longer than any the attribute table names (a custom element)
+/// still has its `style` attribute rewritten, whole or streamed.
+#[test]
+fn a_long_custom_element_keeps_its_style_rewritten() {
+    let buster = Builder::new(Manifest::from_json(r#"{"/a.png": "1"}"#).unwrap())
+        .build()
+        .unwrap();
+    for name in [
+        "my-product-card-item",
+        "x-an-element-name-far-longer-than-thirty-two-bytes",
+    ] {
+        let page = format!("<{name} style=\"background:url(/a.png)\"></{name}>");
+        let expected = format!("<{name} style=\"background:url(/a.png?vh=1)\"></{name}>");
+        assert_eq!(buster.rewrite_str(&page).0, expected);
+        let mut out = Vec::new();
+        let mut rewriter = buster.rewriter(|chunk: &[u8]| out.extend_from_slice(chunk));
+        rewriter.write(page.as_bytes());
+        rewriter.end();
+        assert_eq!(String::from_utf8(out).unwrap(), expected);
+    }
 }

@@ -196,14 +196,9 @@ impl<'i> Doc<'i> {
         offset: usize,
     ) -> HandlerResult {
         let mut lower = [0u8; 16];
-        let raw_name = tag::name(tag);
-        // No element the table or the SPEC names is that long.
-        let Some(name) = lower.get_mut(..raw_name.len()) else {
-            return Ok(());
-        };
-        name.copy_from_slice(raw_name);
-        name.make_ascii_lowercase();
-        let name: &[u8] = name;
+        // No element the table names, nor `style`, `noscript` or `base`, is longer; a longer
+        // one (a custom element) may still carry an attribute read on any element.
+        let name = tag::lower_name(tag, &mut lower).unwrap_or_default();
         let rules = self.shared.rules_for(name);
         let text = match name {
             b"style" => Some(false),

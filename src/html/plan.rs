@@ -57,13 +57,8 @@ pub(crate) fn plan(html: &[u8], shared: &Shared) -> Plan {
         if !read_attributes && starts & (1 << second) == 0 {
             continue;
         }
-        let raw_name = tag::name(rest);
         let mut lower = [0u8; 32];
-        let name = lower.get_mut(..raw_name.len()).map(|name| {
-            name.copy_from_slice(raw_name);
-            name.make_ascii_lowercase();
-            &*name
-        });
+        let name = tag::lower_name(rest, &mut lower);
         if name.is_some_and(|name| names.iter().any(|known| known == name)) {
             continue;
         }

@@ -49,6 +49,16 @@ pub(crate) fn name(tag: &[u8]) -> &[u8] {
     &rest[..end]
 }
 
+/// The tag name of the start tag `tag`, ASCII lower-cased into `buffer`; `None` when it is
+/// longer than `buffer`.
+pub(crate) fn lower_name<'b>(tag: &[u8], buffer: &'b mut [u8]) -> Option<&'b [u8]> {
+    let raw = name(tag);
+    let lower = buffer.get_mut(..raw.len())?;
+    lower.copy_from_slice(raw);
+    lower.make_ascii_lowercase();
+    Some(lower)
+}
+
 /// Reads the attributes of the start tag beginning at `bytes[0]` as the tokenizer does,
 /// handing each to `on_attribute` (which returns `true` to stop early); returns where the
 /// tag's `>` stands, or `None` when the input ends first (or reading stopped).
