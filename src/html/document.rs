@@ -295,9 +295,7 @@ impl<'i> Doc<'i> {
         if !edits.is_empty() {
             edits.sort();
             for (range, text) in edits.iter() {
-                let text_start = events.arena.len();
-                events.arena.extend_from_slice(text);
-                events.replace(range, text_start);
+                events.replace(range, text);
             }
         }
         // After the tag's own edits: events are queued in input order.

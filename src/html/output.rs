@@ -16,7 +16,7 @@ use std::ops::Range;
 /// Something to do at an input offset.
 #[derive(Debug)]
 pub(crate) enum Event {
-    /// Replace the input bytes `range` with `text` (a span of [`Events::arena`]).
+    /// Replace the input bytes `range` with `text` (a span of the events' bytes).
     Replace {
         range: Range<usize>,
         text: Range<usize>,
@@ -40,14 +40,17 @@ impl Event {
 #[derive(Debug, Default)]
 pub(crate) struct Events {
     queue: VecDeque<Event>,
-    pub(crate) arena: Vec<u8>,
+    /// The bytes replacements write, one after the other.
+    arena: Vec<u8>,
 }
 
 impl Events {
-    /// Queues the replacement of `range` by the arena's bytes from `text_start` on.
-    pub(crate) fn replace(&mut self, range: Range<usize>, text_start: usize) {
-        let text = text_start..self.arena.len();
-        self.queue.push_back(Event::Replace { range, text });
+    /// Queues the replacement of the input bytes `range` by `text`.
+    pub(crate) fn replace(&mut self, range: Range<usize>, text: &[u8]) {
+        let start = self.arena.len();
+        self.arena.extend_from_slice(text);
+        let text = start..self.arena.len();
+        self.push(Event::Replace { range, text });
     }
 
     pub(crate) fn push(&mut self, event: Event) {
@@ -92,14 +95,13 @@ impl Output {
             };
             let at = event.at().max(self.position);
             let (before, after) = bytes.split_at(at - self.position);
-            self.emit(doc, state, before, out);
+            self.emit(doc, &mut state.report, before, out);
             bytes = after;
             self.position = at;
             match state.events.queue.pop_front().expect("just seen") {
                 Event::Replace { range, text } => {
-                    let new = std::mem::take(&mut state.events.arena);
-                    self.emit(doc, state, &new[text], out);
-                    state.events.arena = new;
+                    let DocState { events, report, .. } = &mut *state;
+                    self.emit(doc, report, &events.arena[text], out);
                     self.skip_to = range.end;
                 }
                 Event::TextStart { job, .. } => {
@@ -113,7 +115,7 @@ impl Output {
                 Event::TextEnd { .. } => self.finish_text(doc, state, out),
             }
         }
-        self.emit(doc, state, bytes, out);
+        self.emit(doc, &mut state.report, bytes, out);
         self.position += bytes.len();
         if state.events.queue.is_empty() {
             state.events.arena.clear();
@@ -125,7 +127,7 @@ impl Output {
         self.close_unfinished(out);
     }
 
-    fn emit(&mut self, doc: &Doc<'_>, state: &mut DocState, bytes: &[u8], out: &mut Vec<u8>) {
+    fn emit(&mut self, doc: &Doc<'_>, report: &mut Report, bytes: &[u8], out: &mut Vec<u8>) {
         let Some(inside) = &mut self.inside else {
             out.extend_from_slice(bytes);
             return;
@@ -136,9 +138,7 @@ impl Output {
             inside.overflowed = true;
             out.append(&mut inside.text);
             out.extend_from_slice(bytes);
-            state
-                .report
-                .record(Outcome::Skipped(SkipReason::TooLarge), "");
+            report.record(Outcome::Skipped(SkipReason::TooLarge), "");
         } else {
             inside.text.extend_from_slice(bytes);
         }

@@ -25,7 +25,7 @@ pub(crate) enum Plan {
     /// One handler on every element.
     Every,
     /// A handler on the elements of these (lower-case) names only.
-    Names(Vec<Vec<u8>>),
+    Names(Vec<String>),
 }
 
 /// Decides the handlers for the whole document `html`.
@@ -44,7 +44,7 @@ pub(crate) fn plan(html: &[u8], shared: &Shared) -> Plan {
     // Reading tags from `<` inside other tags' values re-reads bytes; past this much, the
     // document is not worth the look.
     let mut budget = html.len().saturating_mul(4).saturating_add(64 << 10);
-    let mut names: Vec<Vec<u8>> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
     for at in memchr::memchr_iter(b'<', html) {
         let rest = &html[at..];
         let Some(&first) = rest.get(1).filter(|b| b.is_ascii_alphabetic()) else {
@@ -59,7 +59,7 @@ pub(crate) fn plan(html: &[u8], shared: &Shared) -> Plan {
         }
         let mut lower = [0u8; 32];
         let name = tag::lower_name(rest, &mut lower);
-        if name.is_some_and(|name| names.iter().any(|known| known == name)) {
+        if name.is_some_and(|name| names.iter().any(|known| known.as_bytes() == name)) {
             continue;
         }
         // `<style>` and `<noscript>` have their text rewritten, `<base>` sets the base.
@@ -88,8 +88,8 @@ pub(crate) fn plan(html: &[u8], shared: &Shared) -> Plan {
             found
         };
         if by_name || by_attribute {
-            match name.filter(|name| is_selector_name(name)) {
-                Some(name) if names.len() < MOST_NAMES => names.push(name.to_vec()),
+            match name.and_then(selector_name) {
+                Some(name) if names.len() < MOST_NAMES => names.push(name),
                 _ => return Plan::Every,
             }
         }
@@ -97,12 +97,13 @@ pub(crate) fn plan(html: &[u8], shared: &Shared) -> Plan {
     Plan::Names(names)
 }
 
-/// Whether `name` can be written as a type selector as it is.
-fn is_selector_name(name: &[u8]) -> bool {
-    name.first().is_some_and(u8::is_ascii_alphabetic)
+/// `name` as a type selector, if it can be written as one as it is.
+fn selector_name(name: &[u8]) -> Option<String> {
+    let plain = name.first().is_some_and(u8::is_ascii_alphabetic)
         && name
             .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    plain.then(|| String::from_utf8_lossy(name).into_owned())
 }
 
 /// Whether `name` (ASCII lower case, not empty) occurs in `html` the way an attribute is
@@ -180,7 +181,7 @@ mod tests {
     }
 
     fn names(list: &[&str]) -> Plan {
-        Plan::Names(list.iter().map(|n| n.as_bytes().to_vec()).collect())
+        Plan::Names(list.iter().map(|n| n.to_string()).collect())
     }
 
     #[test]

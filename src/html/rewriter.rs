@@ -421,12 +421,7 @@ impl Buster {
     pub fn handled_elements(&self, html: &[u8]) -> Option<Vec<String>> {
         match super::plan::plan(html, &self.shared) {
             super::plan::Plan::Every => None,
-            super::plan::Plan::Names(names) => Some(
-                names
-                    .into_iter()
-                    .map(|name| String::from_utf8_lossy(&name).into_owned())
-                    .collect(),
-            ),
+            super::plan::Plan::Names(names) => Some(names),
         }
     }
 

@@ -98,11 +98,7 @@ fn rewrite_with(
         Plan::Every => Doc::every_element(),
         Plan::Names(names) if names.is_empty() => &[],
         Plan::Names(names) => {
-            let list: Vec<&str> = names
-                .iter()
-                .map(|name| std::str::from_utf8(name).expect("checked ASCII"))
-                .collect();
-            named = [list.join(",").parse().expect("checked names")];
+            named = [names.join(",").parse().expect("checked names")];
             &named[..]
         }
     };
