@@ -205,8 +205,7 @@ impl<O: Sink> Rewriter<O> {
                 if let Err(error) = result {
                     self.report.bail_out = Some(bail_out_message(&error));
                 }
-                let bytes = std::mem::take(&mut *lock_staged(&staged));
-                self.pass(&bytes);
+                self.pass_staged(&staged);
             }
             other => self.phase = other,
         }
@@ -262,8 +261,7 @@ impl<O: Sink> Rewriter<O> {
             std::mem::replace(&mut self.phase, Phase::Passthrough { doc: None })
         {
             self.phase = Phase::Passthrough { doc: Some(doc) };
-            let bytes = std::mem::take(&mut *lock_staged(&staged));
-            self.pass(&bytes);
+            self.pass_staged(&staged);
         }
     }
 
@@ -281,20 +279,19 @@ impl<O: Sink> Rewriter<O> {
 
     /// Hands lol_html's output on.
     fn drain(&mut self) {
-        let Phase::Rewriting { staged, .. } = &self.phase else {
-            return;
-        };
-        let bytes = std::mem::take(&mut *lock_staged(staged));
-        self.pass(&bytes);
-        // Give the buffer back, to be reused.
         if let Phase::Rewriting { staged, .. } = &self.phase {
-            let mut kept = lock_staged(staged);
-            if kept.is_empty() {
-                let mut bytes = bytes;
-                bytes.clear();
-                *kept = bytes;
-            }
+            let staged = Arc::clone(staged);
+            self.pass_staged(&staged);
         }
+    }
+
+    /// Passes on what lol_html wrote to `staged`, and gives the emptied buffer back to be
+    /// reused (lol_html writes nothing meanwhile: only `write` and `end` run it).
+    fn pass_staged(&mut self, staged: &Mutex<Vec<u8>>) {
+        let mut bytes = std::mem::take(&mut *lock_staged(staged));
+        self.pass(&bytes);
+        bytes.clear();
+        *lock_staged(staged) = bytes;
     }
 
     fn flush(&mut self) {
