@@ -125,13 +125,15 @@ impl Edits {
 
     /// Inserts an edit before the one at `mark` (the first of a value's, say).
     pub(crate) fn insert(&mut self, mark: usize, range: Range<usize>, text: &[u8]) {
-        let start = self.text.len();
-        self.text.extend_from_slice(text);
-        let edit = Edit {
-            range,
-            text: start..self.text.len(),
-        };
-        self.list.insert(mark, edit);
+        self.push(range, &[text]);
+        self.list[mark..].rotate_right(1);
+    }
+
+    /// Pushes a copy of `other`'s edits from `mark` on.
+    pub(crate) fn push_all(&mut self, other: &Edits, mark: usize) {
+        for (range, text) in other.iter_since(mark) {
+            self.push(range, &[text]);
+        }
     }
 
     /// The edits pushed since `mark`, to move them to other coordinates.

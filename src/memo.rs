@@ -65,9 +65,7 @@ impl Scratch {
         if slot.hash != hash || slot.amp != amp || slot.text != t {
             return None;
         }
-        for (range, text) in slot.edits.iter() {
-            out.push(range, &[text]);
-        }
+        out.push_all(&slot.edits, 0);
         Some(slot.outcome)
     }
 
@@ -101,9 +99,7 @@ impl Scratch {
         slot.text.clear();
         slot.text.push_str(t);
         slot.edits.clear();
-        for (range, text) in out.iter_since(mark) {
-            slot.edits.push(range, &[text]);
-        }
+        slot.edits.push_all(out, mark);
     }
 }
 

@@ -179,6 +179,7 @@ impl Ctx<'_> {
         scratch: &mut Scratch,
         out: &mut Edits,
     ) {
+        // (Most values hold no `&` at all: a byte search says so before a substring search.)
         let amp = if memchr::memchr(b'&', raw.as_bytes()).is_some() && raw.contains("&amp;") {
             "&amp;"
         } else {
