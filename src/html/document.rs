@@ -131,18 +131,23 @@ impl<'i> Doc<'i> {
         }
     }
 
-    /// The lol_html settings for this document: the handler on every element (a stream,
-    /// whose content is not known yet), or on the elements `plan` names. (One `*` selector
-    /// costs lol_html less than a selector per row of the attribute table: `[style]` alone
-    /// already takes every tag through the full lexer.)
-    pub(crate) fn settings<'s>(self: &Arc<Self>, plan: &'s [lol_html::Selector]) -> Settings<'i, 's>
+    /// The lol_html settings for this document: its handler on the elements `selector`
+    /// matches (every element for a stream, whose content is not known yet; the names a
+    /// whole page needs, see [`super::plan`]). (One `*` selector costs lol_html less than a
+    /// selector per row of the attribute table: `[style]` alone already takes every tag
+    /// through the full lexer.)
+    pub(crate) fn settings<'s>(
+        self: &Arc<Self>,
+        selector: &'s lol_html::Selector,
+    ) -> Settings<'i, 's>
     where
         'i: 's,
     {
         let limits = self.shared.limits;
         let encoding =
             AsciiCompatibleEncoding::new(self.encoding).expect("checked ASCII-compatible");
-        let mut settings = Settings::new_send()
+        let doc = Arc::clone(self);
+        Settings::new_send()
             .with_encoding(encoding)
             .with_strict(false)
             .with_graceful_bail_out_on_content_handler_error(true)
@@ -150,21 +155,17 @@ impl<'i> Doc<'i> {
                 MemorySettings::new()
                     .with_max_allowed_memory_usage(limits.parser_memory)
                     .with_graceful_bail_out_on_memory_limit_exceeded(true),
-            );
-        for selector in plan {
-            let doc = Arc::clone(self);
-            settings = settings.append_element_content_handler((
+            )
+            .append_element_content_handler((
                 Cow::Borrowed(selector),
                 ElementContentHandlers::default()
                     .element(move |el: &mut Element<'_, '_, _>| doc.on_element(el)),
-            ));
-        }
-        settings
+            ))
     }
 
-    /// The selector set of a stream: every element.
-    pub(crate) fn every_element() -> &'static [lol_html::Selector] {
-        std::slice::from_ref(&*ANY_ELEMENT)
+    /// The selector of a stream: every element.
+    pub(crate) fn every_element() -> &'static lol_html::Selector {
+        &ANY_ELEMENT
     }
 
     fn on_element(&self, el: &mut Element<'_, '_, SendHandlerTypes>) -> HandlerResult {

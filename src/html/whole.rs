@@ -94,18 +94,17 @@ fn rewrite_with(
         Input::Whole(html),
     );
     let named;
-    let selectors = match plan(html, shared) {
-        Plan::Every => Doc::every_element(),
-        Plan::Names(names) if names.is_empty() => &[],
+    let selector = match plan(html, shared) {
+        Plan::Every => Some(Doc::every_element()),
+        Plan::Names(names) if names.is_empty() => None,
         Plan::Names(names) => {
-            named = [names.join(",").parse().expect("checked names")];
-            &named[..]
+            named = names.join(",").parse().expect("checked names");
+            Some(&named)
         }
     };
     let mut bail_out = None;
-    if !selectors.is_empty() {
-        let mut rewriter =
-            lol_html::send::HtmlRewriter::new(doc.settings(selectors), |_: &[u8]| {});
+    if let Some(selector) = selector {
+        let mut rewriter = lol_html::send::HtmlRewriter::new(doc.settings(selector), |_: &[u8]| {});
         let result = rewriter.write(html).and_then(|()| rewriter.end());
         if let Err(error) = result {
             bail_out = Some(bail_out_message(&error));
