@@ -3,7 +3,9 @@
 //!
 //! Prints MiB/s for each variant on the stress page, then
 //! `ratios: full/passthrough=X full/floor=Y full/regex=Z`, `ratios-plain: full/passthrough=X`
-//! for a typical page with no styles, and `peak_rss_mib=N`.
+//! for a typical page with no styles (with what lol_html alone costs there with the
+//! selectors cachebust registers, and with one selector that matches nothing), and
+//! `peak_rss_mib=N`.
 
 #[path = "../benches/support/mod.rs"]
 mod support;
@@ -104,16 +106,22 @@ fn main() {
     let plain_planned = mib_per_s(plain.html.len(), budget, || {
         support::selectors(plain.html.as_bytes(), plain_handled.as_deref(), &mut out)
     });
+    // What any element handler at all costs lol_html: one selector no element matches.
+    let nothing = ["x-matches-nothing".to_string()];
+    let plain_nothing = mib_per_s(plain.html.len(), budget, || {
+        support::selectors(plain.html.as_bytes(), Some(&nothing), &mut out)
+    });
     println!(
-        "typical page: passthrough {plain_passthrough:.1} MiB/s, planned {plain_planned:.1} MiB/s ({}), full {plain_full:.1} MiB/s",
+        "typical page: passthrough {plain_passthrough:.1} MiB/s, one selector matching nothing {plain_nothing:.1} MiB/s, planned {plain_planned:.1} MiB/s ({}), full {plain_full:.1} MiB/s",
         plain_handled
             .as_ref()
             .map_or("*".to_string(), |names| names.join(","))
     );
     println!(
-        "ratios-plain: full/passthrough={:.2} planned/passthrough={:.2}",
+        "ratios-plain: full/passthrough={:.2} planned/passthrough={:.2} nothing/passthrough={:.2}",
         plain_full / plain_passthrough,
-        plain_planned / plain_passthrough
+        plain_planned / plain_passthrough,
+        plain_nothing / plain_passthrough
     );
 
     // Peak RSS is measured in a process of its own, so that the pages above do not count.
