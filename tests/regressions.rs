@@ -107,3 +107,54 @@ fn a_long_custom_element_keeps_its_style_rewritten() {
         assert_eq!(String::from_utf8(out).unwrap(), expected);
     }
 }
+
+/// A whole page's start tags are read in batches after lol_html reports them, but their
+/// edits still come out in document order: inside an SVG `<style>` (whose text is rewritten
+/// and whose end lol_html reports before the tags inside it are read), after a `<base>`,
+/// around `<noscript>`, and across a batch's end. The whole page and a stream, which reads
+/// each tag as it comes, agree byte for byte.
+#[test]
+fn tags_read_in_batches_keep_document_order() {
+    let buster = Builder::new(
+        Manifest::from_json(r#"{"/a.png": "1", "/b.png": "2", "/c.png": "3", "/x/d.png": "4"}"#)
+            .unwrap(),
+    )
+    .with_page_url("https://example.com/")
+    .build()
+    .unwrap();
+    let many: String = (0..600)
+        .map(|n| format!("<img src=\"/{}.png\">", ["a", "b", "c"][n % 3]))
+        .collect();
+    let pages = [
+        "<svg><style>.s{background:url(/a.png)}<image href=\"/b.png\"/>\
+         <a style=\"fill:url(/c.png)\"></a></style></svg><img src=\"/c.png\">"
+            .to_string(),
+        "<img src=\"/a.png\"><base href=\"/x/\"><img src=\"d.png\"><style>p{background:url(d.png)}</style>\
+         <noscript><img src=\"d.png\"></noscript><img src=\"/b.png\">"
+            .to_string(),
+        format!("{many}<style>i{{background:url(/a.png)}}</style>{many}<svg><style>{many}</style></svg>"),
+    ];
+    for page in pages {
+        let (whole, report) = buster.rewrite_str(&page);
+        let mut out = Vec::new();
+        let mut rewriter = buster.rewriter(|chunk: &[u8]| out.extend_from_slice(chunk));
+        rewriter.write(page.as_bytes());
+        let streamed_report = rewriter.end();
+        assert_eq!(whole, String::from_utf8(out).unwrap(), "{page}");
+        assert_eq!(report.rewritten, streamed_report.rewritten, "{page}");
+        assert_eq!(
+            report.rewritten as usize,
+            whole.matches("?vh=").count(),
+            "{whole}"
+        );
+    }
+    // The tag inside gets its version; the text around it, CSS with markup inside, is left
+    // as written (a documented decision).
+    let (svg, _) = buster.rewrite_str(
+        "<svg><style>.s{background:url(/a.png)}<image href=\"/b.png\"/></style></svg>",
+    );
+    assert_eq!(
+        svg,
+        "<svg><style>.s{background:url(/a.png)}<image href=\"/b.png?vh=2\"/></style></svg>"
+    );
+}

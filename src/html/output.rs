@@ -53,9 +53,18 @@ impl Events {
         self.push(Event::Replace { range, text });
     }
 
+    /// Queues `event` in input order: after the others, but for the end of an SVG
+    /// `<style>`'s text, which lol_html reports before the start tags inside it are read
+    /// (see [`super::document::Doc::read_pending`]).
     pub(crate) fn push(&mut self, event: Event) {
-        debug_assert!(self.queue.back().is_none_or(|last| last.at() <= event.at()));
-        self.queue.push_back(event);
+        if self.queue.back().is_none_or(|last| last.at() <= event.at()) {
+            self.queue.push_back(event);
+        } else {
+            let at = self
+                .queue
+                .partition_point(|queued| queued.at() <= event.at());
+            self.queue.insert(at, event);
+        }
     }
 }
 

@@ -145,7 +145,9 @@ impl<O: Sink> Rewriter<O> {
                         continue;
                     };
                     doc.retain(slice);
-                    if let Err(error) = html.write(slice) {
+                    let result = html.write(slice);
+                    doc.read_pending();
+                    if let Err(error) = result {
                         self.bail_out(&error);
                     }
                     self.drain();
@@ -201,6 +203,7 @@ impl<O: Sink> Rewriter<O> {
         match std::mem::replace(&mut self.phase, Phase::Passthrough { doc: None }) {
             Phase::Rewriting { html, doc, staged } => {
                 let result = html.end();
+                doc.read_pending();
                 self.phase = Phase::Passthrough { doc: Some(doc) };
                 if let Err(error) = result {
                     self.report.bail_out = Some(bail_out_message(&error));

@@ -109,6 +109,7 @@ fn rewrite_with(
         if let Err(error) = result {
             bail_out = Some(bail_out_message(&error));
         }
+        doc.read_pending();
     }
     out.reserve(html.len() + html.len() / 8);
     let mut output = Output::default();
