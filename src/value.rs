@@ -179,12 +179,12 @@ impl Ctx<'_> {
         scratch: &mut Scratch,
         out: &mut Edits,
     ) {
-        // (Most values hold no `&` at all: a byte search says so before a substring search.)
-        let amp = if memchr::memchr(b'&', raw.as_bytes()).is_some() && raw.contains("&amp;") {
-            "&amp;"
-        } else {
-            "&"
-        };
+        // Most values hold no `&` at all, so no character reference: the text is the value.
+        if memchr::memchr(b'&', raw.as_bytes()).is_none() {
+            self.bust_text(kind, raw, "&", report, scratch, out);
+            return;
+        }
+        let amp = if raw.contains("&amp;") { "&amp;" } else { "&" };
         let decoded = decode_attribute(raw);
         let start = out.len();
         self.bust_text(kind, &decoded.text, amp, report, scratch, out);
