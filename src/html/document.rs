@@ -216,7 +216,7 @@ impl<'i> Doc<'i> {
 
     /// Reads the start tags put aside, in document order. lol_html finds them; reading them
     /// in batches, rather than each between two of lol_html's steps, keeps the code and data
-    /// of each side in cache (a large page is rewritten a seventh faster). The caller reads
+    /// of each side in cache (a large page is rewritten about a tenth faster). The caller reads
     /// what is left whenever lol_html returns, before the input it refers to is let go.
     pub(crate) fn read_pending(&self) {
         let mut pending = std::mem::take(&mut self.lock_state().pending);
