@@ -13,6 +13,7 @@
 
 use super::attributes::{Condition, Rule};
 use super::charref::decode_attribute;
+use super::lock;
 use super::output::{Event, Events};
 use super::retained::Retained;
 use super::tag::{self, RawAttribute};
@@ -93,12 +94,6 @@ pub(crate) struct Doc<'i> {
 static ANY_ELEMENT: LazyLock<lol_html::Selector> =
     LazyLock::new(|| "*".parse().expect("static selector"));
 
-fn lock(state: &Mutex<DocState>) -> MutexGuard<'_, DocState> {
-    state
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 impl<'i> Doc<'i> {
     pub(crate) fn new(
         shared: Arc<Shared>,
@@ -130,10 +125,7 @@ impl<'i> Doc<'i> {
     /// The kept input of a stream (nothing to keep for a whole document).
     pub(crate) fn retain(&self, chunk: &[u8]) {
         if let Input::Streamed(retained) = &self.input {
-            retained
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .push(chunk);
+            lock(retained).push(chunk);
         }
     }
 
@@ -206,11 +198,7 @@ impl<'i> Doc<'i> {
     fn with_input<R>(&self, range: Range<usize>, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
         match &self.input {
             Input::Whole(input) => input.get(range).map(f),
-            Input::Streamed(retained) => retained
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .get(range)
-                .map(f),
+            Input::Streamed(retained) => lock(retained).get(range).map(f),
         }
     }
 

@@ -16,6 +16,14 @@ mod whole;
 
 pub(crate) use charref::decode_attribute;
 
+/// Locks state shared with lol_html's handlers. A handler that panicked left it consistent
+/// enough to pass the rest of the document on, so a poisoned lock is taken as it is.
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Decodes the character references of a raw attribute value as a browser does
 /// (`&amp;` → `&`, `&#x2F;` → `/`; `&copy=` stays literal before `=`).
 ///

@@ -2,6 +2,7 @@
 //! [`Report`].
 
 use super::document::{Doc, Input};
+use super::lock;
 use super::output::Output;
 use super::retained::Retained;
 use super::scout::{Findings, Scout};
@@ -19,10 +20,7 @@ struct Staging(Arc<Mutex<Vec<u8>>>);
 
 impl lol_html::OutputSink for Staging {
     fn handle_chunk(&mut self, chunk: &[u8]) {
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .extend_from_slice(chunk);
+        lock(&self.0).extend_from_slice(chunk);
     }
 }
 
@@ -291,10 +289,10 @@ impl<O: Sink> Rewriter<O> {
     /// Passes on what lol_html wrote to `staged`, and gives the emptied buffer back to be
     /// reused (lol_html writes nothing meanwhile: only `write` and `end` run it).
     fn pass_staged(&mut self, staged: &Mutex<Vec<u8>>) {
-        let mut bytes = std::mem::take(&mut *lock_staged(staged));
+        let mut bytes = std::mem::take(&mut *lock(staged));
         self.pass(&bytes);
         bytes.clear();
-        *lock_staged(staged) = bytes;
+        *lock(staged) = bytes;
     }
 
     fn flush(&mut self) {
@@ -303,12 +301,6 @@ impl<O: Sink> Rewriter<O> {
             self.out.clear();
         }
     }
-}
-
-fn lock_staged(staged: &Mutex<Vec<u8>>) -> std::sync::MutexGuard<'_, Vec<u8>> {
-    staged
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 pub(crate) fn bail_out_message(error: &RewritingError) -> String {
