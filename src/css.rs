@@ -36,8 +36,20 @@ fn is_name_start(b: u8) -> bool {
 }
 
 fn is_name(b: u8) -> bool {
-    is_name_start(b) || b.is_ascii_digit() || b == b'-'
+    NAME[b as usize]
 }
+
+/// Which bytes [`is_name`] takes: identifiers (`background-image`) are much of CSS.
+const NAME: [bool; 256] = {
+    let mut name = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        name[b] = c.is_ascii_alphanumeric() || c == b'_' || c == b'-' || c >= 0x80;
+        b += 1;
+    }
+    name
+};
 
 fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'\x0C')
@@ -62,9 +74,11 @@ fn starts_identifier(css: &[u8], at: usize) -> bool {
 /// Where the name (identifier) starting at `at` ends; escapes included.
 fn name_end(css: &[u8], mut at: usize) -> usize {
     while at < css.len() {
-        if is_name(css[at]) {
-            at += 1;
-        } else if is_valid_escape(css, at) {
+        at += css[at..]
+            .iter()
+            .position(|&b| !is_name(b))
+            .unwrap_or(css.len() - at);
+        if is_valid_escape(css, at) {
             at = escape_end(css, at);
         } else {
             break;
@@ -118,11 +132,15 @@ fn string_at(css: &[u8], at: usize) -> (Range<usize>, usize, bool) {
     let quote = css[at];
     let mut i = at + 1;
     while i < css.len() {
-        match css[i] {
-            b if b == quote => return (at + 1..i, i + 1, true),
-            b'\n' | b'\r' | b'\x0C' => return (at + 1..i, i, false),
-            b'\\' => i += 2,
-            _ => i += 1,
+        // A URL is most of the string: search for where it may end rather than step to it.
+        let stop = memchr::memchr2(quote, b'\\', &css[i..]).map_or(css.len(), |n| i + n);
+        if let Some(n) = memchr::memchr3(b'\n', b'\r', b'\x0C', &css[i..stop]) {
+            return (at + 1..i + n, i + n, false);
+        }
+        match css.get(stop) {
+            Some(b'\\') => i = stop + 2,
+            Some(_) => return (at + 1..stop, stop + 1, true),
+            None => break,
         }
     }
     (at + 1..css.len(), css.len(), true)
@@ -140,8 +158,7 @@ pub(crate) fn scan(css: &[u8], mut f: impl FnMut(UrlToken)) {
     if memchr::memchr2(b'(', b'@', css).is_none() {
         return;
     }
-    // For each open parenthesis: whether it is an image-set(), whose strings are URLs.
-    let mut parens: Vec<bool> = Vec::new();
+    let mut parens = Parens::default();
     let mut import_pending = false;
     let mut i = 0;
     while i < css.len() {
@@ -153,7 +170,7 @@ pub(crate) fn scan(css: &[u8], mut f: impl FnMut(UrlToken)) {
             }
             b'"' | b'\'' => {
                 let (text, end, good) = string_at(css, i);
-                if good && (import_pending || parens.last() == Some(&true)) {
+                if good && (import_pending || parens.in_image_set()) {
                     f(content(css, text));
                 }
                 import_pending = false;
@@ -208,14 +225,45 @@ pub(crate) fn scan(css: &[u8], mut f: impl FnMut(UrlToken)) {
     }
 }
 
+/// For each open parenthesis, whether it is an `image-set(`, whose strings are URLs: a stack
+/// of bits, which needs no allocation until it is deeper than any real style sheet's.
+#[derive(Default)]
+struct Parens {
+    depth: usize,
+    bits: u64,
+    deeper: Vec<bool>,
+}
+
+impl Parens {
+    fn push(&mut self, image_set: bool) {
+        if self.depth < 64 {
+            self.bits = self.bits & !(1 << self.depth) | u64::from(image_set) << self.depth;
+        } else {
+            self.deeper.push(image_set);
+        }
+        self.depth += 1;
+    }
+
+    fn pop(&mut self) {
+        if self.depth > 64 {
+            self.deeper.pop();
+        }
+        self.depth = self.depth.saturating_sub(1);
+    }
+
+    /// Whether the innermost open parenthesis is an `image-set(`.
+    fn in_image_set(&self) -> bool {
+        match self.depth {
+            0 => false,
+            1..=64 => self.bits & (1 << (self.depth - 1)) != 0,
+            _ => self.deeper.last() == Some(&true),
+        }
+    }
+}
+
 /// Scans the arguments of `url(` from `at` (just after the parenthesis); returns where to go
 /// on.
-fn url_function(
-    css: &[u8],
-    at: usize,
-    parens: &mut Vec<bool>,
-    f: &mut impl FnMut(UrlToken),
-) -> usize {
+fn url_function(css: &[u8], at: usize, parens: &mut Parens, f: &mut impl FnMut(UrlToken)) -> usize {
     let mut i = at;
     while i < css.len() && is_space(css[i]) {
         i += 1;
@@ -326,6 +374,26 @@ mod tests {
 
     fn urls(css: &str) -> Vec<&str> {
         url_spans(css).into_iter().map(|r| &css[r]).collect()
+    }
+
+    #[test]
+    fn image_sets_are_known_at_any_depth() {
+        for depth in [0, 1, 62, 63, 64, 65, 100] {
+            let open = "f(".repeat(depth);
+            let close = ")".repeat(depth);
+            let css =
+                format!("a{{b:{open}image-set({open}'x.png'{close} 'y.png'){close} 'z.png'}}");
+            let expected = if depth == 0 {
+                &["x.png", "y.png"][..]
+            } else {
+                &["y.png"]
+            };
+            assert_eq!(urls(&css), expected, "depth {depth}");
+            let css = format!("a{{b:{open}image-set('x.png'){close} 'y.png'}}");
+            assert_eq!(urls(&css), ["x.png"], "depth {depth}");
+        }
+        // A `)` too many closes nothing.
+        assert_eq!(urls("a{b:image-set())) 'x.png')}"), Vec::<&str>::new());
     }
 
     #[test]

@@ -219,7 +219,7 @@ impl Resolver<'_> {
         let (path, rest) = (&t[..path_end], &bytes[path_end..]);
         if !rest
             .iter()
-            .all(|&c| PLAIN_PATH[c as usize] || c == b'?' || c == b'#')
+            .all(|&c| is_plain_path(c) || c == b'?' || c == b'#')
         {
             return None;
         }
@@ -384,12 +384,20 @@ fn plain_shape(bytes: &[u8]) -> Option<PlainShape> {
     if bytes.starts_with(b"//") {
         return None;
     }
-    let mut previous = b'/';
     let mut seen_slash = false;
     let mut double_dash = false;
     let ends_segment = |at: usize| matches!(bytes.get(at), None | Some(b'/' | b'?' | b'#'));
-    for (at, &c) in bytes.iter().enumerate() {
-        if !PLAIN_PATH[c as usize] {
+    let mut at = 0;
+    loop {
+        // Most bytes are letters and digits: passed over with one look at the table each.
+        at += bytes[at..]
+            .iter()
+            .position(|&c| PLAIN_PATH[c as usize] != PLAIN)
+            .unwrap_or(bytes.len() - at);
+        let Some(&c) = bytes.get(at) else {
+            break;
+        };
+        if PLAIN_PATH[c as usize] != PLAIN_SPECIAL {
             if matches!(c, b'?' | b'#') && at > 0 {
                 return Some(PlainShape {
                     path_end: at,
@@ -398,6 +406,7 @@ fn plain_shape(bytes: &[u8]) -> Option<PlainShape> {
             }
             return None;
         }
+        let previous = at.checked_sub(1).map_or(b'/', |n| bytes[n]);
         match c {
             b'.' if previous == b'/' => {
                 let dots = if bytes.get(at + 1) == Some(&b'.') {
@@ -414,7 +423,7 @@ fn plain_shape(bytes: &[u8]) -> Option<PlainShape> {
             b'-' if previous == b'-' => double_dash = true,
             _ => {}
         }
-        previous = c;
+        at += 1;
     }
     (!bytes.is_empty()).then_some(PlainShape {
         path_end: bytes.len(),
@@ -424,18 +433,19 @@ fn plain_shape(bytes: &[u8]) -> Option<PlainShape> {
 
 /// Characters a path can hold and still take [`Resolver::plain_path`]: those that need no
 /// decoding and mean the same to the URL parser as they are (`?` and `#` end the path).
-const PLAIN_PATH: [bool; 256] = {
-    let mut plain = [false; 256];
+/// [`PLAIN_SPECIAL`] marks those [`plain_shape`] looks at twice; the others are
+/// [`PLAIN`], or `0`.
+const PLAIN_PATH: [u8; 256] = {
+    let mut plain = [0; 256];
     let mut c = 0;
     while c < 256 {
         let b = c as u8;
-        plain[c] = b.is_ascii_alphanumeric()
+        plain[c] = if matches!(b, b'.' | b':' | b'/' | b'-') {
+            PLAIN_SPECIAL
+        } else if b.is_ascii_alphanumeric()
             || matches!(
                 b,
-                b'-' | b'.'
-                    | b'_'
-                    | b'~'
-                    | b'/'
+                b'_' | b'~'
                     | b'!'
                     | b'$'
                     | b'&'
@@ -446,13 +456,23 @@ const PLAIN_PATH: [bool; 256] = {
                     | b','
                     | b';'
                     | b'='
-                    | b':'
                     | b'@'
-            );
+            )
+        {
+            PLAIN
+        } else {
+            0
+        };
         c += 1;
     }
     plain
 };
+const PLAIN: u8 = 1;
+const PLAIN_SPECIAL: u8 = 2;
+
+fn is_plain_path(c: u8) -> bool {
+    PLAIN_PATH[c as usize] != 0
+}
 
 /// Signed URLs (SPEC §5): a new parameter would break the signature.
 fn is_signed(url: &Url) -> bool {

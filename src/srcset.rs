@@ -43,6 +43,28 @@ fn is_space(b: u8) -> bool {
     matches!(b, b'\t' | b'\n' | b'\x0C' | b'\r' | b' ')
 }
 
+/// Where the first white space of `bytes` is. A URL is most of a srcset and has none:
+/// eight bytes at a time are passed over while none of them is below `!` (every HTML space
+/// is), and the word that has one is looked at byte by byte.
+fn find_space(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x21; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let mut words = bytes.chunks_exact(8);
+    let mut at = 0;
+    for word in &mut words {
+        let word = u64::from_le_bytes(word.try_into().expect("8 bytes"));
+        // The high bit of a byte below 0x21 survives (and of no byte, when none is).
+        if word.wrapping_sub(ONES) & !word & HIGH != 0 {
+            break;
+        }
+        at += 8;
+    }
+    bytes[at..]
+        .iter()
+        .position(|&b| is_space(b))
+        .map(|n| at + n)
+}
+
 impl<'a> Iterator for Candidates<'a> {
     type Item = Candidate<'a>;
 
@@ -64,10 +86,7 @@ impl<'a> Candidates<'a> {
         let rest = &bytes[self.at..];
         let skipped = rest.iter().position(|&b| !is_space(b) && b != b',')?;
         let start = self.at + skipped;
-        let url_len = bytes[start..]
-            .iter()
-            .position(|&b| is_space(b))
-            .unwrap_or(bytes.len() - start);
+        let url_len = find_space(&bytes[start..]).unwrap_or(bytes.len() - start);
         self.at = start + url_len;
         let mut end = self.at;
         let mut descriptors = collect.then(Vec::new);
@@ -278,6 +297,25 @@ mod tests {
             for_each_url(case, |span| spans.push(span));
             let expected: Vec<_> = candidates(case).map(|c| c.url_span).collect();
             assert_eq!(spans, expected, "{case:?}");
+        }
+    }
+
+    #[test]
+    fn spaces_are_found_at_every_position_of_a_word() {
+        // Bytes below `!` that are no space, and bytes above ASCII, must not be taken for one.
+        for filler in [b'a', 0x01, 0x1F, 0xC3, 0xFF] {
+            for len in 0..27 {
+                for space in [b'\t', b'\n', b'\x0C', b'\r', b' '] {
+                    for at in 0..=len {
+                        let mut bytes = vec![filler; len];
+                        if at < len {
+                            bytes[at] = space;
+                        }
+                        let expected = bytes.iter().position(|&b| is_space(b));
+                        assert_eq!(find_space(&bytes), expected, "{bytes:?}");
+                    }
+                }
+            }
         }
     }
 

@@ -30,10 +30,6 @@ pub(crate) struct Ctx<'a> {
     pub(crate) force: Option<SkipReason>,
 }
 
-fn is_html_space(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\x0C' | '\r' | ' ')
-}
-
 impl Ctx<'_> {
     /// Busts one reference, appending its edits (in `value`'s coordinates) to `out`.
     pub(crate) fn bust_reference(
@@ -45,13 +41,14 @@ impl Ctx<'_> {
         out: &mut Edits,
     ) {
         let outcome = self.bust_one(value, amp, scratch, out);
-        report.record(outcome, value.trim_matches(is_html_space));
+        report.record(outcome, value.trim_ascii());
     }
 
     /// What happens to one reference; its edits (in `value`'s coordinates) go to `out`.
     fn bust_one(&self, value: &str, amp: &str, scratch: &mut Scratch, out: &mut Edits) -> Outcome {
-        let trimmed = value.trim_matches(is_html_space);
-        let offset = value.len() - value.trim_start_matches(is_html_space).len();
+        // HTML's white space is ASCII's, byte for byte.
+        let trimmed = value.trim_ascii();
+        let offset = value.len() - value.trim_ascii_start().len();
         let start = out.len();
         let outcome = match self.force {
             Some(reason) => Outcome::Skipped(reason),
