@@ -76,6 +76,21 @@ pub(crate) enum Input<'i> {
     Whole(&'i [u8]),
 }
 
+/// The input at hand, held for a while.
+enum InputView<'a> {
+    Whole(&'a [u8]),
+    Streamed(MutexGuard<'a, Retained>),
+}
+
+impl InputView<'_> {
+    fn get(&self, range: Range<usize>) -> Option<&[u8]> {
+        match self {
+            InputView::Whole(input) => input.get(range),
+            InputView::Streamed(retained) => retained.get(range),
+        }
+    }
+}
+
 /// One document: its settings, its input and its shared state.
 pub(crate) struct Doc<'i> {
     pub(crate) shared: Arc<Shared>,
@@ -196,32 +211,53 @@ impl<'i> Doc<'i> {
     /// Calls `f` with the input bytes at `range`, if they are at hand (a stream keeps only
     /// its tail).
     fn with_input<R>(&self, range: Range<usize>, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+        self.input().get(range).map(f)
+    }
+
+    fn input(&self) -> InputView<'_> {
         match &self.input {
-            Input::Whole(input) => input.get(range).map(f),
-            Input::Streamed(retained) => lock(retained).get(range).map(f),
+            Input::Whole(input) => InputView::Whole(input),
+            Input::Streamed(retained) => InputView::Streamed(lock(retained)),
         }
     }
 
     /// Reads the start tags put aside, in document order. lol_html finds them; reading them
     /// in batches, rather than each between two of lol_html's steps, keeps the code and data
-    /// of each side in cache (a large page is rewritten about a tenth faster). The caller reads
-    /// what is left whenever lol_html returns, before the input it refers to is let go.
+    /// of each side in cache (a large page is rewritten about a tenth faster), and takes each
+    /// lock once a batch. The caller reads what is left whenever lol_html returns, before the
+    /// input it refers to is let go.
     pub(crate) fn read_pending(&self) {
-        let mut pending = std::mem::take(&mut self.lock_state().pending);
-        for range in pending.drain(..) {
-            self.with_input(range.clone(), |tag| {
-                self.on_start_tag(None, tag, range.start)
-            })
-            .expect("kept until the write that reported it returns")
-            .expect("only marking a text can fail");
+        let mut guard = self.lock_state();
+        let state = &mut *guard;
+        if state.pending.is_empty() {
+            return;
         }
-        self.lock_state().pending = pending;
+        let mut pending = std::mem::take(&mut state.pending);
+        let input = self.input();
+        for range in pending.drain(..) {
+            let tag = input
+                .get(range.clone())
+                .expect("kept until the write that reported it returns");
+            self.read_start_tag(state, None, tag, range.start)
+                .expect("only marking a text can fail");
+        }
+        state.pending = pending;
     }
 
     /// Reads a start tag and queues its edits; `el` is needed (and given) for an element
     /// whose text is rewritten too.
     fn on_start_tag(
         &self,
+        el: Option<&mut Element<'_, '_, SendHandlerTypes>>,
+        tag: &[u8],
+        offset: usize,
+    ) -> HandlerResult {
+        self.read_start_tag(&mut self.lock_state(), el, tag, offset)
+    }
+
+    fn read_start_tag(
+        &self,
+        state: &mut DocState,
         el: Option<&mut Element<'_, '_, SendHandlerTypes>>,
         tag: &[u8],
         offset: usize,
@@ -242,13 +278,14 @@ impl<'i> Doc<'i> {
         if rules.is_empty() && text.is_none() && name != b"base" && !any_rule_may_apply() {
             return Ok(());
         }
-        let mut guard = self.lock_state();
-        let state = &mut *guard;
         let mut attrs = std::mem::take(&mut state.attributes);
         tag::attributes(tag, &mut attrs);
         let element = Start {
             tag,
             offset,
+            name_lengths: attrs
+                .iter()
+                .fold(0, |lengths, a| lengths | length_bit(a.name.len())),
             attrs: &attrs,
         };
         let result = self.rewrite_element(el, state, &element, name, rules, text);
@@ -444,10 +481,21 @@ struct Start<'a> {
     tag: &'a [u8],
     offset: usize,
     attrs: &'a [RawAttribute],
+    /// The [`length_bit`]s of the attributes' names: most attributes looked for are not
+    /// there, and most often no name is as long as theirs.
+    name_lengths: u64,
+}
+
+/// A bit for names of `len` bytes (the longest share one).
+fn length_bit(len: usize) -> u64 {
+    1 << len.min(63)
 }
 
 impl Start<'_> {
     fn find(&self, name: &str) -> Option<&RawAttribute> {
+        if self.name_lengths & length_bit(name.len()) == 0 {
+            return None;
+        }
         tag::find(self.tag, self.attrs, name)
     }
 
