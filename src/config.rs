@@ -57,9 +57,11 @@ pub(crate) struct Shared {
 /// bytes (every start tag is looked up); `None` for longer names, which no table row can
 /// name (see [`AttributeTable`]).
 pub(crate) fn element_key(name: &[u8]) -> Option<u128> {
-    let mut key = [0u8; 16];
-    key.get_mut(..name.len())?.copy_from_slice(name);
-    Some(u128::from_be_bytes(key))
+    let padding = 16usize.checked_sub(name.len())?;
+    // Byte by byte, not through a zero-padded copy: reading the copy back as one number
+    // would wait for the copy's smaller writes to reach memory.
+    let key = name.iter().fold(0u128, |key, &b| key << 8 | u128::from(b));
+    Some(key.checked_shl(8 * padding as u32).unwrap_or(0))
 }
 
 /// The [`Shared::name_starts`] of `names` (zero-padded).
@@ -540,5 +542,31 @@ impl Buster {
     /// ```
     pub fn manifest(&self) -> &Manifest {
         &self.shared.manifest
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::element_key;
+
+    #[test]
+    fn element_keys_are_the_zero_padded_names() {
+        for name in [
+            "",
+            "a",
+            "img",
+            "feimage",
+            "a-custom-elemen",
+            "a-custom-element",
+        ] {
+            let mut padded = [0u8; 16];
+            padded[..name.len()].copy_from_slice(name.as_bytes());
+            assert_eq!(
+                element_key(name.as_bytes()),
+                Some(u128::from_be_bytes(padded)),
+                "{name}"
+            );
+        }
+        assert_eq!(element_key(b"a-custom-element-"), None);
     }
 }

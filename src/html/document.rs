@@ -447,7 +447,10 @@ impl<'i> Doc<'i> {
             force,
         };
         let at = el.source_location().bytes().end;
-        state.events.push(Event::TextStart { at, job });
+        state.events.push(Event::TextStart {
+            at,
+            job: Box::new(job),
+        });
         let shared_state = Arc::clone(&self.state);
         el.on_end_tag(Box::new(move |end| {
             let at = end.source_location().bytes().start;

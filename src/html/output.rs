@@ -21,8 +21,9 @@ pub(crate) enum Event {
         range: Range<usize>,
         text: Range<usize>,
     },
-    /// A text to rewrite starts here.
-    TextStart { at: usize, job: TextJob },
+    /// A text to rewrite starts here. (Boxed: a replacement, by far the most common event,
+    /// is a fifth of a job's size, and a page may queue hundreds of thousands.)
+    TextStart { at: usize, job: Box<TextJob> },
     /// The text ends here.
     TextEnd { at: usize },
 }
@@ -71,7 +72,7 @@ impl Events {
 /// A text being collected.
 #[derive(Debug)]
 struct Inside {
-    job: TextJob,
+    job: Box<TextJob>,
     text: Vec<u8>,
     /// Past the cap: the text went out unchanged and the rest follows it.
     overflowed: bool,

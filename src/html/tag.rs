@@ -54,8 +54,11 @@ pub(crate) fn name(tag: &[u8]) -> &[u8] {
 pub(crate) fn lower_name<'b>(tag: &[u8], buffer: &'b mut [u8]) -> Option<&'b [u8]> {
     let raw = name(tag);
     let lower = buffer.get_mut(..raw.len())?;
-    lower.copy_from_slice(raw);
-    lower.make_ascii_lowercase();
+    // In one pass: lower-casing a copy just made reads bytes still on their way to memory
+    // in other sizes than they were written, which stalls the processor.
+    for (lower, raw) in lower.iter_mut().zip(raw) {
+        *lower = raw.to_ascii_lowercase();
+    }
     Some(lower)
 }
 
