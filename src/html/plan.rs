@@ -45,6 +45,9 @@ pub(crate) fn plan(html: &[u8], shared: &Shared) -> Plan {
     // document is not worth the look.
     let mut budget = html.len().saturating_mul(4).saturating_add(64 << 10);
     let mut names: Vec<String> = Vec::new();
+    // How the names found start, as [`Shared::name_starts`]: most tags are told apart from
+    // them by two bytes.
+    let mut found_starts = [0u32; 26];
     for at in memchr::memchr_iter(b'<', html) {
         let rest = &html[at..];
         let Some(&first) = rest.get(1).filter(|b| b.is_ascii_alphabetic()) else {
@@ -52,19 +55,26 @@ pub(crate) fn plan(html: &[u8], shared: &Shared) -> Plan {
         };
         // Most tags (`<p>`, `<a>`, `<span>`) start like no name that matters: tell from two
         // bytes, unless any element may carry an attribute to read.
-        let second = start_index(rest.get(2).copied().unwrap_or(b' '));
-        let starts = shared.name_starts[usize::from(first.to_ascii_lowercase() - b'a')];
-        if !read_attributes && starts & (1 << second) == 0 {
+        let first = usize::from(first.to_ascii_lowercase() - b'a');
+        let second = 1 << start_index(rest.get(2).copied().unwrap_or(b' '));
+        let may_be_named = shared.name_starts[first] & second != 0;
+        if !read_attributes && !may_be_named {
             continue;
         }
         let mut lower = [0u8; 32];
         let name = tag::lower_name(rest, &mut lower);
-        if name.is_some_and(|name| names.iter().any(|known| known.as_bytes() == name)) {
+        if found_starts[first] & second != 0
+            && name.is_some_and(|name| names.iter().any(|known| known.as_bytes() == name))
+        {
             continue;
         }
         // `<style>` and `<noscript>` have their text rewritten, `<base>` sets the base.
-        let by_name = name.is_some_and(|name| matches!(name, b"style" | b"noscript" | b"base"));
-        let rules = name.map_or(&[][..], |name| shared.rules_for(name));
+        let by_name = may_be_named
+            && name.is_some_and(|name| matches!(name, b"style" | b"noscript" | b"base"));
+        let rules = match name {
+            Some(name) if may_be_named => shared.rules_for(name),
+            _ => &[],
+        };
         // An element the table names counts only with one of its rows' attributes (a
         // `<meta charset>` or a `<body>` without `background` holds no reference).
         let by_attribute = !by_name && (read_attributes || !rules.is_empty()) && {
@@ -89,7 +99,10 @@ pub(crate) fn plan(html: &[u8], shared: &Shared) -> Plan {
         };
         if by_name || by_attribute {
             match name.and_then(selector_name) {
-                Some(name) if names.len() < MOST_NAMES => names.push(name),
+                Some(name) if names.len() < MOST_NAMES => {
+                    names.push(name);
+                    found_starts[first] |= second;
+                }
                 _ => return Plan::Every,
             }
         }
