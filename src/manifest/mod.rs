@@ -75,22 +75,36 @@ pub(crate) type KeyHash = std::hash::BuildHasherDefault<MultiplyRotate>;
 #[derive(Default)]
 pub(crate) struct MultiplyRotate(u64);
 
+impl MultiplyRotate {
+    fn mix(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(26) ^ word).wrapping_mul(0xf135_7aea_2e62_a9c5);
+    }
+}
+
 impl std::hash::Hasher for MultiplyRotate {
     fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0xf135_7aea_2e62_a9c5;
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let word = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
-            self.0 = (self.0.rotate_left(26) ^ word).wrapping_mul(K);
+        for chunk in bytes.chunks_exact(8) {
+            self.mix(u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
         }
-        let mut tail = [0u8; 8];
-        tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
-        self.0 = (self.0.rotate_left(26) ^ u64::from_le_bytes(tail) ^ bytes.len() as u64)
-            .wrapping_mul(K);
+        let tail = match bytes.len() {
+            // The last eight bytes, overlapping words taken already: read where they are.
+            // (Copied aside to be read back as one word, they would be read before the
+            // copy's smaller writes are done, which stalls the processor.)
+            len @ 8.. => u64::from_le_bytes(bytes[len - 8..].try_into().expect("8 bytes")),
+            _ => bytes
+                .iter()
+                .rev()
+                .fold(0, |word, &b| word << 8 | u64::from(b)),
+        };
+        self.mix(tail ^ bytes.len() as u64);
     }
 
     fn write_u8(&mut self, byte: u8) {
         self.write(&[byte]);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.mix(n as u64);
     }
 
     fn finish(&self) -> u64 {
