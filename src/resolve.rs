@@ -384,7 +384,6 @@ fn plain_shape(bytes: &[u8]) -> Option<PlainShape> {
     if bytes.starts_with(b"//") {
         return None;
     }
-    let mut seen_slash = false;
     let mut double_dash = false;
     let ends_segment = |at: usize| matches!(bytes.get(at), None | Some(b'/' | b'?' | b'#'));
     let mut at = 0;
@@ -418,8 +417,8 @@ fn plain_shape(bytes: &[u8]) -> Option<PlainShape> {
                     return None;
                 }
             }
-            b':' if !seen_slash => return None,
-            b'/' => seen_slash = true,
+            // A scheme, not a path (`/` is passed over above: look back for one).
+            b':' if !bytes[..at].contains(&b'/') => return None,
             b'-' if previous == b'-' => double_dash = true,
             _ => {}
         }
@@ -440,12 +439,13 @@ const PLAIN_PATH: [u8; 256] = {
     let mut c = 0;
     while c < 256 {
         let b = c as u8;
-        plain[c] = if matches!(b, b'.' | b':' | b'/' | b'-') {
+        plain[c] = if matches!(b, b'.' | b':' | b'-') {
             PLAIN_SPECIAL
         } else if b.is_ascii_alphanumeric()
             || matches!(
                 b,
                 b'_' | b'~'
+                    | b'/'
                     | b'!'
                     | b'$'
                     | b'&'
