@@ -61,8 +61,9 @@ pub(crate) fn plan(html: &[u8], shared: &Shared) -> Plan {
         if !read_attributes && !may_be_named {
             continue;
         }
+        let raw_name = tag::name(rest);
         let mut lower = [0u8; 32];
-        let name = tag::lower_name(rest, &mut lower);
+        let name = tag::lower(raw_name, &mut lower);
         if found_starts[first] & second != 0
             && name.is_some_and(|name| names.iter().any(|known| known.as_bytes() == name))
         {
@@ -88,7 +89,7 @@ pub(crate) fn plan(html: &[u8], shared: &Shared) -> Plan {
                             .any(|name| attribute.eq_ignore_ascii_case(name)))
             };
             // A tag the input ends inside is never handled.
-            let Some((found, read)) = tag::any_attribute(rest, wanted) else {
+            let Some((found, read)) = tag::any_attribute(rest, raw_name.len(), wanted) else {
                 continue;
             };
             let Some(left) = budget.checked_sub(read) else {

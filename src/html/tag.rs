@@ -52,7 +52,11 @@ pub(crate) fn name(tag: &[u8]) -> &[u8] {
 /// The tag name of the start tag `tag`, ASCII lower-cased into `buffer`; `None` when it is
 /// longer than `buffer`.
 pub(crate) fn lower_name<'b>(tag: &[u8], buffer: &'b mut [u8]) -> Option<&'b [u8]> {
-    let raw = name(tag);
+    lower(name(tag), buffer)
+}
+
+/// The tag name `raw` ASCII lower-cased into `buffer`; `None` when it is longer.
+pub(crate) fn lower<'b>(raw: &[u8], buffer: &'b mut [u8]) -> Option<&'b [u8]> {
     let lower = buffer.get_mut(..raw.len())?;
     // In one pass: lower-casing a copy just made reads bytes still on their way to memory
     // in other sizes than they were written, which stalls the processor.
@@ -68,9 +72,18 @@ pub(crate) fn lower_name<'b>(tag: &[u8], buffer: &'b mut [u8]) -> Option<&'b [u8
 ///
 /// A `>` ends the tag anywhere but inside a quoted value, and a quote opens a value only
 /// where a value may start (elsewhere it is part of a name or an unquoted value).
-fn read(bytes: &[u8], mut on_attribute: impl FnMut(RawAttribute) -> bool) -> Option<usize> {
+fn read(bytes: &[u8], on_attribute: impl FnMut(RawAttribute) -> bool) -> Option<usize> {
+    read_after_name(bytes, name(bytes).len(), on_attribute)
+}
+
+/// [`read`], for a tag whose name (`name_len` bytes) is known already.
+fn read_after_name(
+    bytes: &[u8],
+    name_len: usize,
+    mut on_attribute: impl FnMut(RawAttribute) -> bool,
+) -> Option<usize> {
     let len = bytes.len();
-    let mut i = 1 + name(bytes).len();
+    let mut i = 1 + name_len;
     loop {
         // Before attribute name.
         while i < len && (is_space(bytes[i]) || bytes[i] == b'/') {
@@ -149,15 +162,16 @@ pub(crate) fn end(bytes: &[u8]) -> Option<usize> {
     read(bytes, |_| false)
 }
 
-/// Whether the start tag beginning at `bytes[0]` has an attribute `wanted` says yes to
-/// (given its name as written), and how far reading went; `None` when the input ends
-/// before the tag does.
+/// Whether the start tag beginning at `bytes[0]`, whose name is `name_len` bytes long, has
+/// an attribute `wanted` says yes to (given its name as written), and how far reading went;
+/// `None` when the input ends before the tag does.
 pub(crate) fn any_attribute(
     bytes: &[u8],
+    name_len: usize,
     mut wanted: impl FnMut(&[u8]) -> bool,
 ) -> Option<(bool, usize)> {
     let mut found = None;
-    let end = read(bytes, |attribute| {
+    let end = read_after_name(bytes, name_len, |attribute| {
         let yes = wanted(&bytes[attribute.name.clone()]);
         if yes {
             found = Some(attribute.name.end);
