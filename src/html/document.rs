@@ -265,7 +265,8 @@ impl<'i> Doc<'i> {
         let mut lower = [0u8; 16];
         // No element the table names, nor `style`, `noscript` or `base`, is longer; a longer
         // one (a custom element) may still carry an attribute read on any element.
-        let name = tag::lower_name(tag, &mut lower).unwrap_or_default();
+        let raw_name = tag::name(tag);
+        let name = tag::lower(raw_name, &mut lower).unwrap_or_default();
         let rules = self.shared.rules_for(name);
         let text = text_of_element(name);
         // Most elements hold nothing of interest: see that without parsing their attributes.
@@ -279,7 +280,7 @@ impl<'i> Doc<'i> {
             return Ok(());
         }
         let mut attrs = std::mem::take(&mut state.attributes);
-        tag::attributes(tag, &mut attrs);
+        tag::attributes(tag, raw_name.len(), &mut attrs);
         let element = Start {
             tag,
             offset,

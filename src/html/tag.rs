@@ -66,18 +66,14 @@ pub(crate) fn lower<'b>(raw: &[u8], buffer: &'b mut [u8]) -> Option<&'b [u8]> {
     Some(lower)
 }
 
-/// Reads the attributes of the start tag beginning at `bytes[0]` as the tokenizer does,
-/// handing each to `on_attribute` (which returns `true` to stop early); returns where the
-/// tag's `>` stands, or `None` when the input ends first (or reading stopped).
+/// Reads the attributes of the start tag beginning at `bytes[0]`, whose name is `name_len`
+/// bytes long ([`name`]; its callers have just read it), as the tokenizer does, handing
+/// each to `on_attribute` (which returns `true` to stop early); returns where the tag's `>`
+/// stands, or `None` when the input ends first (or reading stopped).
 ///
 /// A `>` ends the tag anywhere but inside a quoted value, and a quote opens a value only
 /// where a value may start (elsewhere it is part of a name or an unquoted value).
-fn read(bytes: &[u8], on_attribute: impl FnMut(RawAttribute) -> bool) -> Option<usize> {
-    read_after_name(bytes, name(bytes).len(), on_attribute)
-}
-
-/// [`read`], for a tag whose name (`name_len` bytes) is known already.
-fn read_after_name(
+fn read(
     bytes: &[u8],
     name_len: usize,
     mut on_attribute: impl FnMut(RawAttribute) -> bool,
@@ -146,10 +142,11 @@ fn read_after_name(
 }
 
 /// The attributes of the start tag `tag` (its bytes up to and with its `>`, if it has
-/// one), in order (duplicates included: the first one counts), written into `out`.
-pub(crate) fn attributes(tag: &[u8], out: &mut Vec<RawAttribute>) {
+/// one), whose name is `name_len` bytes long, in order (duplicates included: the first one
+/// counts), written into `out`.
+pub(crate) fn attributes(tag: &[u8], name_len: usize, out: &mut Vec<RawAttribute>) {
     out.clear();
-    read(tag, |attribute| {
+    read(tag, name_len, |attribute| {
         out.push(attribute);
         false
     });
@@ -159,7 +156,7 @@ pub(crate) fn attributes(tag: &[u8], out: &mut Vec<RawAttribute>) {
 /// `>`, or `None` when the input ends first.
 #[cfg(test)]
 pub(crate) fn end(bytes: &[u8]) -> Option<usize> {
-    read(bytes, |_| false)
+    read(bytes, name(bytes).len(), |_| false)
 }
 
 /// Whether the start tag beginning at `bytes[0]`, whose name is `name_len` bytes long, has
@@ -171,7 +168,7 @@ pub(crate) fn any_attribute(
     mut wanted: impl FnMut(&[u8]) -> bool,
 ) -> Option<(bool, usize)> {
     let mut found = None;
-    let end = read_after_name(bytes, name_len, |attribute| {
+    let end = read(bytes, name_len, |attribute| {
         let yes = wanted(&bytes[attribute.name.clone()]);
         if yes {
             found = Some(attribute.name.end);
@@ -202,7 +199,7 @@ mod tests {
 
     fn parse(tag: &str) -> Vec<(String, Option<String>)> {
         let mut attrs = Vec::new();
-        attributes(tag.as_bytes(), &mut attrs);
+        attributes(tag.as_bytes(), name(tag.as_bytes()).len(), &mut attrs);
         attrs
             .iter()
             .map(|a| {
