@@ -31,7 +31,7 @@ pub fn url_spans(css: &str) -> Vec<Range<usize>> {
     spans
 }
 
-fn is_name_start(b: u8) -> bool {
+const fn is_name_start(b: u8) -> bool {
     b.is_ascii_alphabetic() || b == b'_' || b >= 0x80
 }
 
@@ -45,7 +45,7 @@ const NAME: [bool; 256] = {
     let mut b = 0;
     while b < 256 {
         let c = b as u8;
-        name[b] = c.is_ascii_alphanumeric() || c == b'_' || c == b'-' || c >= 0x80;
+        name[b] = is_name_start(c) || c.is_ascii_digit() || c == b'-';
         b += 1;
     }
     name

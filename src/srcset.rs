@@ -49,9 +49,8 @@ fn is_space(b: u8) -> bool {
 fn find_space(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = u64::from_ne_bytes([0x21; 8]);
     const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
-    let mut words = bytes.chunks_exact(8);
     let mut at = 0;
-    for word in &mut words {
+    for word in bytes.chunks_exact(8) {
         let word = u64::from_le_bytes(word.try_into().expect("8 bytes"));
         // The high bit of a byte below 0x21 survives (and of no byte, when none is).
         if word.wrapping_sub(ONES) & !word & HIGH != 0 {
