@@ -151,6 +151,9 @@
 //! - Rename entries: a reference already naming a renamed file is `current`. A rename
 //!   across directories keeps a relative reference relative (`../assets/app-1f.js`).
 //! - Inside `<noscript>` a `<base>` has no effect; the page's base applies.
+//! - A `<meta charset>` (or `http-equiv`) declares the encoding when the whole tag lies in
+//!   the first 1024 bytes, as far as the HTML standard's prescan reads; one that runs past
+//!   them is ignored however the page arrives.
 //! - An SVG `<style>` (whose text holds character references) is rewritten when it is plain
 //!   text or one CDATA section; with other markup inside it is left alone.
 //! - Named character references in attributes are decoded with the full WHATWG table;

@@ -135,6 +135,38 @@ fn meta_charset_is_sniffed_and_the_first_wins() {
     assert_eq!(out, b"<meta http-equiv=content-type content='text/html; charset=ISO-8859-1'><img src=\"/img/caf\xe9.png?vh=c2\">");
 }
 
+/// A `<meta charset>` counts when its whole tag lies in the first 1024 bytes, however the
+/// page is split: one that runs past them is ignored by a whole page and a stream alike (it
+/// once counted only when the chunk that crossed byte 1024 also held the tag's end).
+#[test]
+fn a_meta_charset_counts_within_the_first_1024_bytes_whatever_the_chunks() {
+    let page_with_meta_ending_at = |end: usize| {
+        let mut html = b"<base href=/><!--".to_vec();
+        let tail = b" charset=windows-1252>";
+        html.resize(end - tail.len() - 10, b'x');
+        html.extend_from_slice(b"--><meta a");
+        html.extend_from_slice(tail);
+        assert_eq!(html.len(), end);
+        html.extend_from_slice(b"<img src=\"/img/caf\xe9.png\"><body>");
+        html
+    };
+    for (end, counts) in [(1024, true), (1025, false), (1200, false)] {
+        let html = page_with_meta_ending_at(end);
+        let buster = buster(None);
+        let (whole, report) = buster.rewrite_bytes(&html);
+        let rewritten = whole.ends_with(b"<img src=\"/img/caf\xe9.png?vh=c2\"><body>");
+        assert_eq!(rewritten, counts, "meta ending at {end}: {report:?}");
+        for size in [1, 7, 64, 1000, 1024, 4096] {
+            let mut rewriter = buster.rewriter(Vec::new());
+            for chunk in html.chunks(size) {
+                rewriter.write(chunk);
+            }
+            let (streamed, _) = rewriter.finish();
+            assert!(streamed == whole, "meta ending at {end}, chunks of {size}");
+        }
+    }
+}
+
 #[test]
 fn invalid_utf8_in_a_url_leaves_it_alone() {
     let input = b"<img src=\"/img/caf\xe9.png\" alt=\"\xff\"><img src=\"/img/a.png\" alt=\"\xff\">";

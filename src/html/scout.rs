@@ -1,6 +1,6 @@
 //! The look-ahead before rewriting starts: a light lol_html pass over the start of the
 //! document that finds what must be known before the first reference is touched: the
-//! encoding (BOM, `<meta charset>` in the first 1024 bytes) and where the first `<base href>`
+//! encoding (BOM, a `<meta charset>` within the first 1024 bytes) and where the first `<base href>`
 //! stands (references before it are left alone).
 
 use encoding_rs::Encoding;
@@ -9,7 +9,9 @@ use lol_html::{ElementContentHandlers, MemorySettings};
 use std::borrow::Cow;
 use std::sync::{Arc, LazyLock, Mutex};
 
-/// How far the HTML encoding sniffing algorithm looks for a `<meta charset>`.
+/// How far the HTML encoding sniffing algorithm looks for a `<meta charset>`. A `<meta>`
+/// counts only when its whole tag lies within: whether one that runs past this point is
+/// complete when the scout stops would depend on how the input was split.
 const META_PRESCAN: usize = 1024;
 
 #[derive(Debug, Default)]
@@ -77,7 +79,7 @@ impl Scout {
                 Cow::Borrowed(base),
                 ElementContentHandlers::default().element(
                     move |el: &mut lol_html::html_content::Element<'_, '_, _>| {
-                        let mut found = on_base.lock().expect("scout lock");
+                        let mut found = super::lock(&on_base);
                         found
                             .base_offset
                             .get_or_insert(el.source_location().bytes().start);
@@ -89,9 +91,9 @@ impl Scout {
                 Cow::Borrowed(meta),
                 ElementContentHandlers::default().element(
                     move |el: &mut lol_html::html_content::Element<'_, '_, _>| {
-                        let mut found = on_meta.lock().expect("scout lock");
+                        let mut found = super::lock(&on_meta);
                         if found.charset.is_none()
-                            && el.source_location().bytes().start < META_PRESCAN
+                            && el.source_location().bytes().end <= META_PRESCAN
                         {
                             found.charset = charset_of(el);
                         }
@@ -103,7 +105,7 @@ impl Scout {
                 Cow::Borrowed(body),
                 ElementContentHandlers::default().element(
                     move |_: &mut lol_html::html_content::Element<'_, '_, _>| {
-                        on_body.lock().expect("scout lock").body = true;
+                        super::lock(&on_body).body = true;
                         Ok(())
                     },
                 ),
@@ -134,7 +136,7 @@ impl Scout {
         if self.rewriter.is_none() || self.fed >= self.limit {
             return true;
         }
-        let found = self.found.lock().expect("scout lock");
+        let found = super::lock(&self.found);
         let charset_known =
             !self.want_charset || found.charset.is_some() || self.fed >= META_PRESCAN;
         charset_known && (found.base_offset.is_some() || found.body)
@@ -142,7 +144,7 @@ impl Scout {
 
     /// What was found (call when [`Scout::feed`] says done, or at the end of the input).
     pub(crate) fn findings(&self) -> Findings {
-        let found = self.found.lock().expect("scout lock");
+        let found = super::lock(&self.found);
         Findings {
             base_offset: found.base_offset,
             charset: found.charset,
