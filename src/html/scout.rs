@@ -12,7 +12,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 /// How far the HTML encoding sniffing algorithm looks for a `<meta charset>`. A `<meta>`
 /// counts only when its whole tag lies within: whether one that runs past this point is
 /// complete when the scout stops would depend on how the input was split.
-const META_PRESCAN: usize = 1024;
+pub(crate) const META_PRESCAN: usize = 1024;
 
 #[derive(Debug, Default)]
 struct Found {
@@ -80,9 +80,13 @@ impl Scout {
                 ElementContentHandlers::default().element(
                     move |el: &mut lol_html::html_content::Element<'_, '_, _>| {
                         let mut found = super::lock(&on_base);
-                        found
-                            .base_offset
-                            .get_or_insert(el.source_location().bytes().start);
+                        // The look stops at `<body>`, but how much it has read past it
+                        // depends on the input's pieces: a base after it never counts.
+                        if !found.body {
+                            found
+                                .base_offset
+                                .get_or_insert(el.source_location().bytes().start);
+                        }
                         Ok(())
                     },
                 ),
