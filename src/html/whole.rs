@@ -7,7 +7,7 @@ use super::document::{Doc, Input, TextJob};
 use super::output::Output;
 use super::plan::{Plan, plan};
 use super::rewriter::{bail_out_message, choose_encoding, rewritable};
-use super::scout::Scout;
+use super::scout::{META_PRESCAN, Scout};
 use crate::config::Shared;
 use crate::report::{Report, SkipReason};
 use encoding_rs::Encoding;
@@ -27,7 +27,8 @@ pub(crate) fn rewrite(
     out: &mut Vec<u8>,
 ) -> Report {
     let want_charset = !force_utf8 && shared.encoding.is_none();
-    let mut scout = Scout::new(shared.limits.base_lookahead, want_charset);
+    let plan = plan(html, shared);
+    let mut scout = Scout::new(scout_limit(html, shared, &plan, want_charset), want_charset);
     for piece in html.chunks(SCOUT_PIECE) {
         if scout.feed(piece) {
             break;
@@ -40,7 +41,34 @@ pub(crate) fn rewrite(
         base_offset: findings.base_offset,
         nested: None,
     };
-    rewrite_with(shared, page, html, context, out)
+    rewrite_with(shared, page, html, context, plan, out)
+}
+
+/// How far the look-ahead must read `html`, knowing its `plan`: the page is all there, so
+/// when it holds no `<base>` the look need not go past the `<meta charset>` range, nor
+/// start when no `<meta>` stands there either.
+fn scout_limit(html: &[u8], shared: &Shared, plan: &Plan, want_charset: bool) -> usize {
+    let lookahead = shared.limits.base_lookahead;
+    // The plan names `base` when any `<` is followed by that name (and it knows no more when
+    // it gave up on names).
+    let may_hold_base = match plan {
+        Plan::Every => true,
+        Plan::Names(names) => names.iter().any(|name| name == "base"),
+    };
+    if may_hold_base {
+        return lookahead;
+    }
+    let prescan = &html[..META_PRESCAN.min(lookahead).min(html.len())];
+    let may_hold_meta = memchr::memchr_iter(b'<', prescan).any(|at| {
+        prescan
+            .get(at + 1..at + 5)
+            .is_some_and(|name| name.eq_ignore_ascii_case(b"meta"))
+    });
+    if want_charset && may_hold_meta {
+        prescan.len()
+    } else {
+        0
+    }
 }
 
 /// Rewrites the content of a `<noscript>` of `doc`, found in the context `job` says, into
@@ -56,7 +84,14 @@ pub(crate) fn rewrite_nested(
         base_offset: None,
         nested: Some((job.base.clone(), job.force)),
     };
-    rewrite_with(&doc.shared, &doc.page, html, context, out)
+    rewrite_with(
+        &doc.shared,
+        &doc.page,
+        html,
+        context,
+        plan(html, &doc.shared),
+        out,
+    )
 }
 
 /// What is known of a document before it is rewritten.
@@ -72,6 +107,7 @@ fn rewrite_with(
     page: &Arc<Url>,
     html: &[u8],
     context: Context,
+    plan: Plan,
     out: &mut Vec<u8>,
 ) -> Report {
     if let Err(warning) = rewritable(context.encoding) {
@@ -94,7 +130,7 @@ fn rewrite_with(
         Input::Whole(html),
     );
     let named;
-    let selector = match plan(html, shared) {
+    let selector = match plan {
         Plan::Every => Some(Doc::every_element()),
         Plan::Names(names) if names.is_empty() => None,
         Plan::Names(names) => {
@@ -118,4 +154,37 @@ fn rewrite_with(
     let mut report = std::mem::take(&mut doc.lock_state().report);
     report.bail_out = bail_out;
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Builder, Manifest};
+
+    #[test]
+    fn the_look_ahead_reads_only_what_the_page_may_hold() {
+        let buster = Builder::new(Manifest::new()).build().unwrap();
+        let limit = |html: &str, want_charset: bool| {
+            let plan = plan(html.as_bytes(), &buster.shared);
+            scout_limit(html.as_bytes(), &buster.shared, &plan, want_charset)
+        };
+        let lookahead = buster.shared.limits.base_lookahead;
+        let filler = "<p>text</p>".repeat(200);
+        // A `<base>` anywhere (even past the look-ahead's range): the whole range.
+        assert_eq!(
+            limit(&format!("<html>{filler}<BASE href=/>"), false),
+            lookahead
+        );
+        // No `<base>`: a `<meta>` in the first 1024 bytes is all there is to look for.
+        assert_eq!(
+            limit(&format!("<Meta charset=x>{filler}"), true),
+            META_PRESCAN
+        );
+        assert_eq!(limit(&format!("<meta charset=x>{filler}"), false), 0);
+        assert_eq!(limit(&format!("{filler}<meta charset=x>"), true), 0);
+        assert_eq!(limit(&format!("<p>{filler}"), true), 0);
+        // Too many names for the plan: it cannot tell, so the whole range.
+        let many: String = (0..20).map(|n| format!("<e{n} style=x>")).collect();
+        assert_eq!(limit(&many, true), lookahead);
+    }
 }
