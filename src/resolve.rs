@@ -9,7 +9,7 @@
 
 use crate::config::Shared;
 use crate::manifest::Found;
-use crate::manifest::key::{path_key, url_key};
+use crate::manifest::key::{is_plain_path, path_key, plain_shape, url_key};
 use crate::report::SkipReason;
 use std::ops::Range;
 use url::Url;
@@ -368,110 +368,6 @@ impl Resolver<'_> {
 fn parts_path(origin: &str, offset: usize) -> Range<usize> {
     let path = parts(origin).path;
     path.start + offset..path.end + offset
-}
-
-/// What one pass over a reference's path learns for [`Resolver::plain_path`].
-struct PlainShape {
-    /// Where the path ends (at `?`, `#` or the end).
-    path_end: usize,
-    /// Whether the path holds `--` (as a Cloudinary signature does).
-    double_dash: bool,
-}
-
-/// The shape of a path of plain characters with no dot segment, not starting with `//`,
-/// with no `:` before its first `/`; `None` for anything else.
-fn plain_shape(bytes: &[u8]) -> Option<PlainShape> {
-    if bytes.starts_with(b"//") {
-        return None;
-    }
-    let mut double_dash = false;
-    let ends_segment = |at: usize| matches!(bytes.get(at), None | Some(b'/' | b'?' | b'#'));
-    let mut at = 0;
-    loop {
-        // Most bytes are letters and digits: passed over with one look at the table each.
-        at += bytes[at..]
-            .iter()
-            .position(|&c| PLAIN_PATH[c as usize] != PLAIN)
-            .unwrap_or(bytes.len() - at);
-        let Some(&c) = bytes.get(at) else {
-            break;
-        };
-        if PLAIN_PATH[c as usize] != PLAIN_SPECIAL {
-            if matches!(c, b'?' | b'#') && at > 0 {
-                return Some(PlainShape {
-                    path_end: at,
-                    double_dash,
-                });
-            }
-            return None;
-        }
-        let previous = at.checked_sub(1).map_or(b'/', |n| bytes[n]);
-        match c {
-            b'.' if previous == b'/' => {
-                let dots = if bytes.get(at + 1) == Some(&b'.') {
-                    2
-                } else {
-                    1
-                };
-                if ends_segment(at + dots) {
-                    return None;
-                }
-            }
-            // A scheme, not a path (`/` is passed over above: look back for one).
-            b':' if !bytes[..at].contains(&b'/') => return None,
-            b'-' if previous == b'-' => double_dash = true,
-            _ => {}
-        }
-        at += 1;
-    }
-    (!bytes.is_empty()).then_some(PlainShape {
-        path_end: bytes.len(),
-        double_dash,
-    })
-}
-
-/// Characters a path can hold and still take [`Resolver::plain_path`]: those that need no
-/// decoding and mean the same to the URL parser as they are (`?` and `#` end the path).
-/// [`PLAIN_SPECIAL`] marks those [`plain_shape`] looks at twice; the others are
-/// [`PLAIN`], or `0`.
-const PLAIN_PATH: [u8; 256] = {
-    let mut plain = [0; 256];
-    let mut c = 0;
-    while c < 256 {
-        let b = c as u8;
-        plain[c] = if matches!(b, b'.' | b':' | b'-') {
-            PLAIN_SPECIAL
-        } else if b.is_ascii_alphanumeric()
-            || matches!(
-                b,
-                b'_' | b'~'
-                    | b'/'
-                    | b'!'
-                    | b'$'
-                    | b'&'
-                    | b'('
-                    | b')'
-                    | b'*'
-                    | b'+'
-                    | b','
-                    | b';'
-                    | b'='
-                    | b'@'
-            )
-        {
-            PLAIN
-        } else {
-            0
-        };
-        c += 1;
-    }
-    plain
-};
-const PLAIN: u8 = 1;
-const PLAIN_SPECIAL: u8 = 2;
-
-fn is_plain_path(c: u8) -> bool {
-    PLAIN_PATH[c as usize] != 0
 }
 
 /// Signed URLs (SPEC §5): a new parameter would break the signature.

@@ -55,6 +55,19 @@ pub(crate) enum KeyKind {
     Url { key: String, host: String },
 }
 
+/// Normalises a manifest key, or says what is wrong with it. A root-relative path of plain
+/// characters (the common key) is its own normal form: the URL parser would give it back
+/// unchanged, so it is not asked.
+pub(crate) fn normalise_key(key: &str) -> Result<KeyKind, String> {
+    let bytes = key.as_bytes();
+    if bytes.first() == Some(&b'/')
+        && plain_shape(bytes).is_some_and(|shape| shape.path_end == bytes.len())
+    {
+        return Ok(KeyKind::Path(key.to_owned()));
+    }
+    parse_key(key).map(|(kind, _)| kind)
+}
+
 /// Parses and normalises a manifest key, or says what is wrong with it.
 pub(crate) fn parse_key(key: &str) -> Result<(KeyKind, Url), String> {
     if key.is_empty() {
@@ -93,12 +106,142 @@ pub(crate) fn parse_key(key: &str) -> Result<(KeyKind, Url), String> {
     }
 }
 
+/// What one pass over a path learns: whether references and keys written plainly can skip
+/// the URL parser (`Resolver::plain_path` in `resolve.rs`, [`normalise_key`]).
+pub(crate) struct PlainShape {
+    /// Where the path ends (at `?`, `#` or the end).
+    pub(crate) path_end: usize,
+    /// Whether the path holds `--` (as a Cloudinary signature does).
+    pub(crate) double_dash: bool,
+}
+
+/// The shape of a path of plain characters with no dot segment, not starting with `//`,
+/// with no `:` before its first `/`; `None` for anything else.
+pub(crate) fn plain_shape(bytes: &[u8]) -> Option<PlainShape> {
+    if bytes.starts_with(b"//") {
+        return None;
+    }
+    let mut double_dash = false;
+    let ends_segment = |at: usize| matches!(bytes.get(at), None | Some(b'/' | b'?' | b'#'));
+    let mut at = 0;
+    loop {
+        // Most bytes are letters and digits: passed over with one look at the table each.
+        at += bytes[at..]
+            .iter()
+            .position(|&c| PLAIN_PATH[c as usize] != PLAIN)
+            .unwrap_or(bytes.len() - at);
+        let Some(&c) = bytes.get(at) else {
+            break;
+        };
+        if PLAIN_PATH[c as usize] != PLAIN_SPECIAL {
+            if matches!(c, b'?' | b'#') && at > 0 {
+                return Some(PlainShape {
+                    path_end: at,
+                    double_dash,
+                });
+            }
+            return None;
+        }
+        let previous = at.checked_sub(1).map_or(b'/', |n| bytes[n]);
+        match c {
+            b'.' if previous == b'/' => {
+                let dots = if bytes.get(at + 1) == Some(&b'.') {
+                    2
+                } else {
+                    1
+                };
+                if ends_segment(at + dots) {
+                    return None;
+                }
+            }
+            // A scheme, not a path (`/` is passed over above: look back for one).
+            b':' if !bytes[..at].contains(&b'/') => return None,
+            b'-' if previous == b'-' => double_dash = true,
+            _ => {}
+        }
+        at += 1;
+    }
+    (!bytes.is_empty()).then_some(PlainShape {
+        path_end: bytes.len(),
+        double_dash,
+    })
+}
+
+/// Characters a path can hold and still skip the URL parser: those that need no
+/// decoding and mean the same to the URL parser as they are (`?` and `#` end the path).
+/// [`PLAIN_SPECIAL`] marks those [`plain_shape`] looks at twice; the others are
+/// [`PLAIN`], or `0`.
+const PLAIN_PATH: [u8; 256] = {
+    let mut plain = [0; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        plain[c] = if matches!(b, b'.' | b':' | b'-') {
+            PLAIN_SPECIAL
+        } else if b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'_' | b'~'
+                    | b'/'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+                    | b'@'
+            )
+        {
+            PLAIN
+        } else {
+            0
+        };
+        c += 1;
+    }
+    plain
+};
+const PLAIN: u8 = 1;
+const PLAIN_SPECIAL: u8 = 2;
+
+pub(crate) fn is_plain_path(c: u8) -> bool {
+    PLAIN_PATH[c as usize] != 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn kind(key: &str) -> KeyKind {
         parse_key(key).unwrap().0
+    }
+
+    #[test]
+    fn plain_paths_are_their_own_normal_form() {
+        for key in [
+            "/img/a.png",
+            "/",
+            "/a/b/c-1_2~3.webp",
+            "/a,b.png",
+            "/x:y/z.png",
+            "/it's(1)!$&*+;=@.png",
+            "/a..b/.c/d.",
+            "/img/a%20b.png",
+            "/img/./a.png",
+            "/img/../a.png",
+            "/img/a b.png",
+            "/café.png",
+            "/a\\b.png",
+            "//host/a.png",
+            "/a.png?x",
+            "/a.png#x",
+        ] {
+            let by_parser = parse_key(key).map(|(kind, _)| kind);
+            assert_eq!(normalise_key(key), by_parser, "{key}");
+        }
     }
 
     #[test]

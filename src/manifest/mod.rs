@@ -23,8 +23,9 @@ mod table;
 use crate::error::Error;
 use key::KeyKind;
 use serde::de::{Deserializer, MapAccess, Visitor};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::hash::BuildHasher;
 use std::path::Path;
 pub(crate) use table::Found;
 use table::Table;
@@ -241,7 +242,7 @@ impl Manifest {
     }
 
     fn insert_entry(&mut self, key: &str, entry: Entry, overriding: bool) -> Result<(), Error> {
-        let (kind, _) = key::parse_key(key).map_err(|reason| Error::InvalidKey {
+        let kind = key::normalise_key(key).map_err(|reason| Error::InvalidKey {
             key: key.into(),
             reason,
         })?;
@@ -279,6 +280,11 @@ impl Manifest {
     /// # Ok::<(), cachebust::Error>(())
     /// ```
     pub fn extend(&mut self, other: Manifest) {
+        if self.is_empty() {
+            // Nothing to override: take `other` whole rather than copy it entry by entry.
+            *self = other;
+            return;
+        }
         for (key, stored) in other.paths.entries() {
             self.paths.insert(key, stored.clone());
         }
@@ -299,7 +305,7 @@ impl Manifest {
     /// # Ok::<(), cachebust::Error>(())
     /// ```
     pub fn get(&self, key: &str) -> Option<&Entry> {
-        let stored = match key::parse_key(key).ok()?.0 {
+        let stored = match key::normalise_key(key).ok()? {
             KeyKind::Path(path) => self.paths.get(&path),
             KeyKind::Url { key, .. } => self.urls.get(&key),
         };
@@ -423,12 +429,20 @@ pub(crate) fn parse_string_map(json: &str) -> Result<Vec<(String, String)>, serd
             f.write_str("a JSON object mapping each key to a version string")
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut seen = HashSet::new();
-            let mut pairs = Vec::new();
+            // Duplicates are told by the keys' hashes, the keys compared only when two
+            // hashes agree: no key is copied to be remembered.
+            let hasher = KeyHash::default();
+            let mut seen: HashMap<u64, usize, KeyHash> = HashMap::default();
+            let mut pairs: Vec<(String, String)> = Vec::new();
             while let Some(key) = map.next_key::<String>()? {
                 let value: String = map.next_value()?;
-                if !seen.insert(key.clone()) {
-                    return Err(serde::de::Error::custom(format!("duplicate key {key:?}")));
+                let hash = hasher.hash_one(key.as_bytes());
+                if let Some(&first) = seen.get(&hash) {
+                    if pairs[first].0 == key || pairs.iter().any(|(known, _)| *known == key) {
+                        return Err(serde::de::Error::custom(format!("duplicate key {key:?}")));
+                    }
+                } else {
+                    seen.insert(hash, pairs.len());
                 }
                 pairs.push((key, value));
             }
@@ -452,6 +466,39 @@ mod tests {
             err.to_string().contains("duplicate key \"/a.png\""),
             "{err}"
         );
+    }
+
+    #[test]
+    fn many_keys_with_one_duplicate_far_apart() {
+        let mut json: Vec<String> = (0..5000)
+            .map(|n| format!("\"/img/{n}.png\": \"v\""))
+            .collect();
+        assert_eq!(
+            Manifest::from_json(&format!("{{{}}}", json.join(",")))
+                .unwrap()
+                .len(),
+            5000
+        );
+        json.push("\"/img/17.png\": \"w\"".into());
+        let err = Manifest::from_json(&format!("{{{}}}", json.join(","))).unwrap_err();
+        assert!(
+            err.to_string().contains("duplicate key \"/img/17.png\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn extending_an_empty_manifest_takes_everything() {
+        let mut other = Manifest::from_json(r#"{"https://cdn.example.com/a.png": "v1"}"#).unwrap();
+        other
+            .insert_rename("/css/app.css", "/css/app-1f.css")
+            .unwrap();
+        let mut manifest = Manifest::new();
+        manifest.extend(other);
+        assert_eq!(manifest.len(), 2);
+        assert!(manifest.get("//cdn.example.com/a.png").is_some());
+        assert!(manifest.has_host("cdn.example.com"));
+        assert!(manifest.is_rename_target("/css/app-1f.css"));
     }
 
     #[test]
