@@ -2,7 +2,7 @@
 
 use crate::args::{ManifestSource, RuleArgs};
 use anyhow::{Context, Result, bail};
-use cachebust::manifest::import::{Format, import};
+use cachebust::manifest::import::{Format, detect_and_import, import};
 use cachebust::{Builder, Manifest};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use std::collections::BTreeMap;
@@ -50,11 +50,17 @@ fn load_one(path: &Path, format: Option<Format>, prefix: Option<&str>) -> Result
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let format = match format {
-        Some(format) => format,
-        None => Format::detect(&name, &json).with_context(context)?,
-    };
-    import(format, &json, prefix).with_context(|| format!("{} ({format} format)", context()))
+    match format {
+        Some(format) => import(format, &json, prefix)
+            .with_context(|| format!("{} ({format} format)", context())),
+        // Detected and read in one pass when it can be: a large manifest is read before
+        // any page, while the other cores wait.
+        None => {
+            let (format, imported) =
+                detect_and_import(&name, &json, prefix).with_context(context)?;
+            imported.with_context(|| format!("{} ({format} format)", context()))
+        }
+    }
 }
 
 /// Applies the rule flags to a builder.

@@ -29,6 +29,7 @@
 
 use super::{Manifest, parse_string_map};
 use crate::error::Error;
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use std::fmt;
 use std::str::FromStr;
@@ -100,47 +101,250 @@ impl Format {
     /// # Ok::<(), cachebust::Error>(())
     /// ```
     pub fn detect(file_name: &str, json: &str) -> Result<Format, Error> {
-        let value: Value = serde_json::from_str(json).map_err(Error::ManifestSyntax)?;
-        let Value::Object(map) = &value else {
+        // What each tool's values look like, gathered in one pass without building the
+        // document's tree (a manifest can name tens of thousands of assets).
+        let Outline::Object(outline) =
+            serde_json::from_str::<Outline>(json).map_err(Error::ManifestSyntax)?
+        else {
             return Err(Error::Import {
                 format: "any",
                 reason: "the manifest is not a JSON object".into(),
             });
         };
         let base_name = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
-        if map.get("paths").is_some_and(Value::is_object) && map.contains_key("version") {
+        if outline.paths_object && outline.version_key {
             return Ok(Format::Django);
         }
-        if map.values().any(|v| v.get("file").is_some()) {
+        if outline.any_file {
             return Ok(Format::Vite);
         }
-        if base_name == ".manifest.json" || map.values().any(|v| v.get("digested_path").is_some()) {
+        if base_name == ".manifest.json" || outline.any_digested_path {
             return Ok(Format::Propshaft);
         }
-        let strings: Vec<(&String, &str)> = map
-            .iter()
-            .filter_map(|(k, v)| Some((k, v.as_str()?)))
-            .collect();
-        if strings.len() != map.len() {
+        if outline.strings != outline.entries {
             return Err(Error::Import {
                 format: "any",
                 reason: "values are neither all strings nor a known tool's objects".into(),
             });
         }
-        if !strings.is_empty() && strings.iter().all(|(_, v)| v.contains("?id=")) {
-            return Ok(Format::Mix);
+        Ok(string_map_format(
+            outline.strings,
+            outline.all_id_queries,
+            outline.all_native,
+        ))
+    }
+}
+
+/// Which tool wrote a map of `strings` keys to strings: Laravel Mix when every value holds
+/// `?id=`; cachebust when every key is a URL path or URL and no value holds a `/`; else a
+/// rename map. (Rename maps name files relative to their output directory and map them to
+/// paths; native keys map to versions, checked on import, so that a bad version is
+/// reported as such rather than read as a rename.)
+fn string_map_format(strings: usize, all_id_queries: bool, all_native: bool) -> Format {
+    if strings > 0 && all_id_queries {
+        Format::Mix
+    } else if all_native {
+        Format::Native
+    } else {
+        Format::Rev
+    }
+}
+
+fn is_native_key(key: &str) -> bool {
+    key.starts_with('/') || key.starts_with("http")
+}
+
+/// Detects the format of the manifest `json` (read from `file_name`) and imports it, as
+/// [`Format::detect`] and [`import`] do, but reading a native manifest only once (the
+/// common case, and the one that can name tens of thousands of assets). The outer error
+/// says the format could not be told; the inner result is the import's, in that format.
+///
+/// ```
+/// use cachebust::manifest::import::{detect_and_import, Format};
+/// let (format, manifest) = detect_and_import("versions.json", r#"{"/a.png": "3f9a"}"#, None)?;
+/// assert_eq!(format, Format::Native);
+/// assert_eq!(manifest?.len(), 1);
+/// let (format, _) = detect_and_import("rev-manifest.json", r#"{"a.css": "a-1f.css"}"#, None)?;
+/// assert_eq!(format, Format::Rev);
+/// let (format, manifest) = detect_and_import("v.json", r#"{"/a.png": "bad version!"}"#, None)?;
+/// assert_eq!(format, Format::Native);
+/// assert!(manifest.is_err());
+/// # Ok::<(), cachebust::Error>(())
+/// ```
+pub fn detect_and_import(
+    file_name: &str,
+    json: &str,
+    prefix: Option<&str>,
+) -> Result<(Format, Result<Manifest, Error>), Error> {
+    let base_name = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
+    // Propshaft's file name wins over its content; any other map of strings is told from the
+    // pairs just read.
+    if base_name != ".manifest.json" {
+        if let Ok(pairs) = parse_string_map(json) {
+            let all_id_queries = pairs.iter().all(|(_, value)| value.contains("?id="));
+            let all_native = pairs
+                .iter()
+                .all(|(key, value)| is_native_key(key) && !value.contains('/'));
+            let format = string_map_format(pairs.len(), all_id_queries, all_native);
+            if format == Format::Native {
+                return Ok((format, import_native(pairs, prefix)));
+            }
+            return Ok((format, import(format, json, prefix)));
         }
-        // Rename maps name files relative to their output directory and map them to paths;
-        // native keys are URL paths or URLs and map to versions (checked on import, so that
-        // a bad version is reported as such rather than read as a rename).
-        let native_key = |k: &str| k.starts_with('/') || k.starts_with("http");
-        if strings
-            .iter()
-            .all(|(k, v)| native_key(k) && !v.contains('/'))
-        {
-            return Ok(Format::Native);
+    }
+    let format = Format::detect(file_name, json)?;
+    Ok((format, import(format, json, prefix)))
+}
+
+fn import_native(pairs: Vec<(String, String)>, prefix: Option<&str>) -> Result<Manifest, Error> {
+    let prefix = prefix.unwrap_or(Format::Native.default_prefix());
+    let mut manifest = Manifest::new();
+    for (key, version) in pairs {
+        if prefix == "/" {
+            manifest.insert(&key, &version)?;
+        } else {
+            manifest.insert(&join(prefix, &key), &version)?;
         }
-        Ok(Format::Rev)
+    }
+    Ok(manifest)
+}
+
+/// What [`Format::detect`] learns of a manifest: for the top-level object, facts about its
+/// keys and values; anything else is not a manifest.
+enum Outline {
+    Object(ObjectOutline),
+    NotObject,
+}
+
+struct ObjectOutline {
+    entries: usize,
+    strings: usize,
+    /// Every string value holds `?id=` (Laravel Mix).
+    all_id_queries: bool,
+    /// Every key is a URL path or URL and every value a string with no `/` (native).
+    all_native: bool,
+    /// A value is an object with a `file` (Vite) or `digested_path` (Propshaft) member.
+    any_file: bool,
+    any_digested_path: bool,
+    /// Django: a `paths` object and a `version` member.
+    paths_object: bool,
+    version_key: bool,
+}
+
+/// What one top-level value is, as far as detection cares.
+enum ValueOutline {
+    Text { id_query: bool, slash: bool },
+    Object { file: bool, digested_path: bool },
+    Other,
+}
+
+/// The visitor methods of the values detection reads past (arrays, numbers, booleans,
+/// `null`), each taken as `$outline`.
+macro_rules! any_other_value {
+    ($outline:expr) => {
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok($outline)
+        }
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok($outline)
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok($outline)
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok($outline)
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok($outline)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok($outline)
+        }
+    };
+}
+
+impl<'de> Deserialize<'de> for Outline {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct OutlineVisitor;
+        impl<'de> Visitor<'de> for OutlineVisitor {
+            type Value = Outline;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Outline, A::Error> {
+                let mut outline = ObjectOutline {
+                    entries: 0,
+                    strings: 0,
+                    all_id_queries: true,
+                    all_native: true,
+                    any_file: false,
+                    any_digested_path: false,
+                    paths_object: false,
+                    version_key: false,
+                };
+                while let Some(key) = map.next_key::<String>()? {
+                    let value: ValueOutline = map.next_value()?;
+                    outline.entries += 1;
+                    outline.version_key |= key == "version";
+                    let native_key = is_native_key(&key);
+                    match value {
+                        ValueOutline::Text { id_query, slash } => {
+                            outline.strings += 1;
+                            outline.all_id_queries &= id_query;
+                            outline.all_native &= native_key && !slash;
+                        }
+                        ValueOutline::Object {
+                            file,
+                            digested_path,
+                        } => {
+                            outline.any_file |= file;
+                            outline.any_digested_path |= digested_path;
+                            outline.paths_object |= key == "paths";
+                        }
+                        ValueOutline::Other => {}
+                    }
+                }
+                Ok(Outline::Object(outline))
+            }
+            any_other_value!(Outline::NotObject);
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Outline, E> {
+                Ok(Outline::NotObject)
+            }
+        }
+        deserializer.deserialize_any(OutlineVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for ValueOutline {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ValueVisitor;
+        impl<'de> Visitor<'de> for ValueVisitor {
+            type Value = ValueOutline;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<ValueOutline, E> {
+                Ok(ValueOutline::Text {
+                    id_query: text.contains("?id="),
+                    slash: text.contains('/'),
+                })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ValueOutline, A::Error> {
+                let (mut file, mut digested_path) = (false, false);
+                while let Some(key) = map.next_key::<String>()? {
+                    map.next_value::<IgnoredAny>()?;
+                    file |= key == "file";
+                    digested_path |= key == "digested_path";
+                }
+                Ok(ValueOutline::Object {
+                    file,
+                    digested_path,
+                })
+            }
+            any_other_value!(ValueOutline::Other);
+        }
+        deserializer.deserialize_any(ValueVisitor)
     }
 }
 
@@ -191,12 +395,8 @@ pub fn import(format: Format, json: &str, prefix: Option<&str>) -> Result<Manife
     let mut manifest = Manifest::new();
     match format {
         Format::Native => {
-            if prefix == "/" {
-                return Manifest::from_json(json);
-            }
-            for (key, version) in parse_string_map(json).map_err(Error::ManifestSyntax)? {
-                manifest.insert(&join(prefix, &key), &version)?;
-            }
+            let pairs = parse_string_map(json).map_err(Error::ManifestSyntax)?;
+            return import_native(pairs, Some(prefix));
         }
         // webpack-assets-manifest with `integrity` writes {"src": ..., "integrity": ...}.
         Format::Rev => add_renames(&mut manifest, prefix, json, "src", &err)?,
@@ -320,6 +520,107 @@ mod tests {
 
     fn rename(to: &str) -> Option<Entry> {
         Some(Entry::Rename(to.into()))
+    }
+
+    #[test]
+    fn detection_reads_each_value_once_and_tells_every_shape() {
+        let detect = |json: &str| Format::detect("m.json", json);
+        for not_object in [
+            "[]",
+            "[{\"file\": 1}]",
+            "\"x\"",
+            "1",
+            "-1",
+            "1.5",
+            "true",
+            "null",
+        ] {
+            let error = detect(not_object).unwrap_err().to_string();
+            assert!(error.contains("not a JSON object"), "{not_object}: {error}");
+        }
+        assert!(matches!(detect("{"), Err(Error::ManifestSyntax(_))));
+        assert!(matches!(detect("{} x"), Err(Error::ManifestSyntax(_))));
+        let mixed = detect(r#"{"/a.png": "1", "/b.png": 2}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(mixed.contains("neither all strings"), "{mixed}");
+        assert_eq!(detect("{}").unwrap(), Format::Native);
+        assert_eq!(
+            detect(r#"{"/a.png": "v1", "https://h/b.png": "v\u0032"}"#).unwrap(),
+            Format::Native
+        );
+        // An escaped slash is a slash: a rename.
+        assert_eq!(detect(r#"{"/a.png": "a\/b.png"}"#).unwrap(), Format::Rev);
+        assert_eq!(detect(r#"{"a.png": "v1"}"#).unwrap(), Format::Rev);
+        assert_eq!(
+            detect(r#"{"/a.js": "/a.js?id=1", "/b.js": "/b.js?id=2&x=1"}"#).unwrap(),
+            Format::Mix
+        );
+        // Django needs both its members; `paths` must be an object.
+        assert_eq!(
+            detect(r#"{"version": "1.1", "paths": {"a.css": "a.1.css"}}"#).unwrap(),
+            Format::Django
+        );
+        assert!(detect(r#"{"version": "1.1", "paths": ["a.css"]}"#).is_err());
+        // Vite's and Propshaft's objects are found among other members, nested values
+        // skipped whatever they hold.
+        let vite = r#"{"x": {"css": [{"deep": [1, {"file": 0}]}], "file": "assets/x-1.js"}}"#;
+        assert_eq!(detect(vite).unwrap(), Format::Vite);
+        let propshaft = r#"{"a.css": {"digested_path": "a-1.css", "integrity": null}}"#;
+        assert_eq!(detect(propshaft).unwrap(), Format::Propshaft);
+    }
+
+    #[test]
+    fn detecting_while_importing_agrees_with_detecting_then_importing() {
+        let cases = [
+            (
+                "v.json",
+                r#"{"/a.png": "v1", "https://cdn.example.com/b.png": "v2"}"#,
+            ),
+            ("v.json", r#"{}"#),
+            ("v.json", r#"{"/a.png": "not a version!"}"#),
+            ("v.json", r#"{"/a.png": "v1", "/a.png": "v2"}"#),
+            ("rev-manifest.json", r#"{"css/app.css": "css/app-1f.css"}"#),
+            (
+                "mix-manifest.json",
+                r#"{"/js/app.js": "/js/app.js?id=ab12"}"#,
+            ),
+            (".manifest.json", r#"{"app.css": "app-1f.css"}"#),
+            ("m.json", r#"{"a.css": {"digested_path": "a-1.css"}}"#),
+            (
+                ".vite/manifest.json",
+                r#"{"src/a.png": {"file": "assets/a-1.png"}}"#,
+            ),
+            (
+                "staticfiles.json",
+                r#"{"paths": {"a.css": "a.1.css"}, "version": "1.1"}"#,
+            ),
+        ];
+        let entries = |manifest: &Manifest| {
+            let mut all: Vec<(String, Entry)> = manifest
+                .iter()
+                .map(|(key, entry)| (key.to_owned(), entry.clone()))
+                .collect();
+            all.sort_by(|a, b| a.0.cmp(&b.0));
+            all
+        };
+        for (name, json) in cases {
+            for prefix in [None, Some("/static/")] {
+                let (format, manifest) = detect_and_import(name, json, prefix).unwrap();
+                assert_eq!(format, Format::detect(name, json).unwrap(), "{name} {json}");
+                match (manifest, import(format, json, prefix)) {
+                    (Ok(one_pass), Ok(two_passes)) => {
+                        assert_eq!(entries(&one_pass), entries(&two_passes), "{name} {json}")
+                    }
+                    (Err(one_pass), Err(two_passes)) => {
+                        assert_eq!(one_pass.to_string(), two_passes.to_string())
+                    }
+                    (one_pass, two_passes) => panic!("{name} {json}: {one_pass:?} {two_passes:?}"),
+                }
+            }
+        }
+        assert!(detect_and_import("v.json", "[1]", None).is_err());
+        assert!(detect_and_import("v.json", "{", None).is_err());
     }
 
     #[test]
