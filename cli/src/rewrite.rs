@@ -129,6 +129,10 @@ pub fn run(args: RewriteArgs) -> Result<ExitCode> {
             }
         }
     }
+    // The process ends here: the operating system takes the manifest's memory back at
+    // once, where dropping it would free its entries one by one (a few milliseconds for
+    // 40,000, while every other core waits).
+    std::mem::forget(buster);
     summarize(&args, &results, errors)
 }
 
