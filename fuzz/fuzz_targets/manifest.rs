@@ -1,5 +1,6 @@
 //! The manifest loader never panics, and whatever it loads is valid: every entry can be
-//! inserted again, and every version is a valid token.
+//! inserted again, and every version is a valid token. Detecting while importing (one
+//! pass) agrees with detecting, then importing.
 #![no_main]
 
 use cachebust::manifest::check_version;
@@ -10,7 +11,29 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let _ = cachebust::manifest::import::Format::detect("m.json", text);
+    use cachebust::manifest::import::{Format, detect_and_import, import};
+    let entries = |manifest: &Manifest| {
+        let mut all: Vec<(String, Entry)> = manifest
+            .iter()
+            .map(|(key, entry)| (key.to_owned(), entry.clone()))
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
+    };
+    match (Format::detect("m.json", text), detect_and_import("m.json", text, None)) {
+        (Ok(format), Ok((same, imported))) => {
+            assert_eq!(format, same, "detected alike");
+            match (import(format, text, None), imported) {
+                (Ok(two_passes), Ok(one_pass)) => {
+                    assert_eq!(entries(&two_passes), entries(&one_pass), "imported alike")
+                }
+                (Err(_), Err(_)) => {}
+                (two, one) => panic!("imported differently: {two:?} {one:?}"),
+            }
+        }
+        (Err(_), Err(_)) => {}
+        (two, one) => panic!("detected differently: {two:?} {one:?}"),
+    }
     let Ok(manifest) = Manifest::from_json(text) else {
         return;
     };
