@@ -20,7 +20,10 @@ fuzz_target!(|data: &[u8]| {
         all.sort_by(|a, b| a.0.cmp(&b.0));
         all
     };
-    match (Format::detect("m.json", text), detect_and_import("m.json", text, None)) {
+    match (
+        Format::detect("m.json", text),
+        detect_and_import("m.json", text, None),
+    ) {
         (Ok(format), Ok((same, imported))) => {
             assert_eq!(format, same, "detected alike");
             match (import(format, text, None), imported) {

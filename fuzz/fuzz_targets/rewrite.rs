@@ -34,7 +34,11 @@ fuzz_target!(|input: Input| {
     // A stream has a handler on every element, a whole document only on those it needs:
     // they must find the same references.
     let counts = |r: &cachebust::Report| (r.rewritten, r.current, r.missing, r.skipped);
-    assert_eq!(counts(&streamed_report), counts(&whole_report), "same report");
+    assert_eq!(
+        counts(&streamed_report),
+        counts(&whole_report),
+        "same report"
+    );
     let (twice, _) = buster.rewrite_bytes(&once);
     assert_eq!(twice, once, "idempotence");
     assert_eq!(common::count(&once, b'<'), common::count(&input.html, b'<'));
