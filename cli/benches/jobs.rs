@@ -3,7 +3,8 @@
 //! size, each with icons, scripts and a figure with a srcset every third section, and a
 //! manifest of 40,000 images naming their assets), then times `cachebust rewrite
 //! --check` over it with `--jobs 1` and `--jobs 2`, best of seven runs each, interleaved,
-//! and prints the speed-up as `jobs: ... speedup=X`.
+//! and prints the speed-up as `jobs: ... speedup=X`, after the time the command takes with
+//! the manifest and no page at all (the part no number of jobs divides).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -65,6 +66,11 @@ fn manifest() -> String {
 }
 
 fn run(site: &Path, manifest: &Path, jobs: usize) -> Duration {
+    // `--check` exits 1: every page would change.
+    run_expecting(site, manifest, jobs, 1)
+}
+
+fn run_expecting(site: &Path, manifest: &Path, jobs: usize, code: i32) -> Duration {
     let started = Instant::now();
     let output = Command::new(env!("CARGO_BIN_EXE_cachebust"))
         .arg("rewrite")
@@ -75,8 +81,7 @@ fn run(site: &Path, manifest: &Path, jobs: usize) -> Duration {
         .output()
         .expect("run cachebust");
     let elapsed = started.elapsed();
-    // `--check` exits 1: every page would change.
-    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert_eq!(output.status.code(), Some(code), "{output:?}");
     elapsed
 }
 
@@ -98,15 +103,24 @@ fn main() {
     let manifest_path = tmp.path().join("versions.json");
     std::fs::write(&manifest_path, manifest()).expect("write the manifest");
 
+    // The part that does not divide: the same command with no page to read.
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir(&empty).expect("create an empty site");
+
     run(&site, &manifest_path, 2); // warm the page cache
-    let (mut one, mut two) = (Duration::MAX, Duration::MAX);
+    let (mut one, mut two, mut none) = (Duration::MAX, Duration::MAX, Duration::MAX);
     for _ in 0..RUNS {
         one = one.min(run(&site, &manifest_path, 1));
         two = two.min(run(&site, &manifest_path, 2));
+        none = none.min(run_expecting(&empty, &manifest_path, 2, 0));
     }
     println!(
         "site: {PAGES} pages, {:.1} MiB; best of {RUNS}",
         bytes as f64 / (1 << 20) as f64
+    );
+    println!(
+        "serial: {:.3} s (the command with the manifest and no page)",
+        none.as_secs_f64()
     );
     println!(
         "jobs: --jobs 1 {:.3} s, --jobs 2 {:.3} s, speedup={:.2}",

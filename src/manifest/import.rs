@@ -199,6 +199,9 @@ pub fn detect_and_import(
 fn import_native(pairs: Vec<(String, String)>, prefix: Option<&str>) -> Result<Manifest, Error> {
     let prefix = prefix.unwrap_or(Format::Native.default_prefix());
     let mut manifest = Manifest::new();
+    if prefix == "/" {
+        manifest.reserve(pairs.iter().map(|(key, _)| key.as_str()));
+    }
     for (key, version) in pairs {
         if prefix == "/" {
             manifest.insert(&key, &version)?;

@@ -180,6 +180,7 @@ impl Manifest {
     pub fn from_json(json: &str) -> Result<Self, Error> {
         let pairs = parse_string_map(json).map_err(Error::ManifestSyntax)?;
         let mut manifest = Manifest::new();
+        manifest.reserve(pairs.iter().map(|(key, _)| key.as_str()));
         for (key, version) in pairs {
             manifest.insert(&key, &version)?;
         }
@@ -196,6 +197,20 @@ impl Manifest {
     pub fn load(path: impl AsRef<Path>) -> Result<Self, Error> {
         let text = read_file(path)?;
         Self::from_json(&text)
+    }
+
+    /// Makes room for entries under `keys` (as written), each in the table its kind goes to.
+    pub(crate) fn reserve<'k>(&mut self, keys: impl Iterator<Item = &'k str>) {
+        let (mut paths, mut urls) = (0, 0);
+        for key in keys {
+            if key.starts_with('/') && !key.starts_with("//") {
+                paths += 1;
+            } else {
+                urls += 1;
+            }
+        }
+        self.paths.reserve(paths);
+        self.urls.reserve(urls);
     }
 
     /// Adds a version entry. A key naming an asset already present with another entry is an
@@ -473,12 +488,9 @@ mod tests {
         let mut json: Vec<String> = (0..5000)
             .map(|n| format!("\"/img/{n}.png\": \"v\""))
             .collect();
-        assert_eq!(
-            Manifest::from_json(&format!("{{{}}}", json.join(",")))
-                .unwrap()
-                .len(),
-            5000
-        );
+        let manifest = Manifest::from_json(&format!("{{{}}}", json.join(","))).unwrap();
+        assert_eq!(manifest.len(), 5000);
+        assert!((0..5000).all(|n| manifest.get(&format!("/img/{n}.png")).is_some()));
         json.push("\"/img/17.png\": \"w\"".into());
         let err = Manifest::from_json(&format!("{{{}}}", json.join(","))).unwrap_err();
         assert!(

@@ -195,8 +195,27 @@ impl Table {
     }
 
     fn grow(&mut self) {
+        self.rehash((self.buckets.len() * 2).max(16));
+    }
+
+    /// Makes room for `additional` more entries at once: a manifest's entries are known
+    /// before they are stored, and growing step by step would rehash them and touch every
+    /// intermediate table's fresh memory.
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        let wanted = self.len + additional;
+        let mut buckets = self.buckets.len().max(16);
+        while wanted * 8 > buckets * 5 {
+            buckets *= 2;
+        }
+        if buckets > self.buckets.len() {
+            self.rehash(buckets);
+        }
+        self.records.reserve(additional);
+    }
+
+    fn rehash(&mut self, buckets: usize) {
         let old = std::mem::take(&mut self.buckets);
-        self.buckets = vec![Bucket::EMPTY; (old.len() * 2).max(16)];
+        self.buckets = vec![Bucket::EMPTY; buckets];
         let mask = self.buckets.len() - 1;
         for bucket in old.into_iter().filter(|b| b.record().is_some()) {
             let mut index = hash(self.texts(&bucket).0) as usize & mask;
@@ -231,6 +250,26 @@ mod tests {
             entry: Entry::Version(version.into()),
             key: "as written".into(),
         }
+    }
+
+    #[test]
+    fn reserving_keeps_what_is_there_and_grows_once() {
+        let mut table = Table::default();
+        table.insert("/a.png", stored("1"));
+        table.reserve(3000);
+        let buckets = table.buckets.len();
+        assert!(3001 * 8 <= buckets * 5, "{buckets} buckets");
+        for n in 0..3000 {
+            table.insert(&format!("/img/{n}.png"), stored(&n.to_string()));
+        }
+        assert_eq!(table.buckets.len(), buckets, "no growth after reserving");
+        assert_eq!(table.len(), 3001);
+        assert_eq!(table.find("/a.png"), Some(Found::Version("1")));
+        assert_eq!(table.find("/img/2999.png"), Some(Found::Version("2999")));
+        // Reserving less than there is room for changes nothing.
+        table.reserve(1);
+        assert_eq!(table.buckets.len(), buckets);
+        assert_eq!(table.find("/img/0.png"), Some(Found::Version("0")));
     }
 
     #[test]
