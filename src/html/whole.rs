@@ -5,7 +5,7 @@
 
 use super::document::{Doc, Input, TextJob};
 use super::output::Output;
-use super::plan::{Plan, plan};
+use super::plan::{Plan, contains_ignore_case, plan};
 use super::rewriter::{bail_out_message, choose_encoding, rewritable};
 use super::scout::{META_PRESCAN, Scout};
 use crate::config::Shared;
@@ -59,12 +59,7 @@ fn scout_limit(html: &[u8], shared: &Shared, plan: &Plan, want_charset: bool) ->
         return lookahead;
     }
     let prescan = &html[..META_PRESCAN.min(lookahead).min(html.len())];
-    let may_hold_meta = memchr::memchr_iter(b'<', prescan).any(|at| {
-        prescan
-            .get(at + 1..at + 5)
-            .is_some_and(|name| name.eq_ignore_ascii_case(b"meta"))
-    });
-    if want_charset && may_hold_meta {
+    if want_charset && contains_ignore_case(prescan, b"<meta") {
         prescan.len()
     } else {
         0

@@ -111,42 +111,7 @@ impl Format {
                 reason: "the manifest is not a JSON object".into(),
             });
         };
-        let base_name = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
-        if outline.paths_object && outline.version_key {
-            return Ok(Format::Django);
-        }
-        if outline.any_file {
-            return Ok(Format::Vite);
-        }
-        if base_name == ".manifest.json" || outline.any_digested_path {
-            return Ok(Format::Propshaft);
-        }
-        if outline.strings != outline.entries {
-            return Err(Error::Import {
-                format: "any",
-                reason: "values are neither all strings nor a known tool's objects".into(),
-            });
-        }
-        Ok(string_map_format(
-            outline.strings,
-            outline.all_id_queries,
-            outline.all_native,
-        ))
-    }
-}
-
-/// Which tool wrote a map of `strings` keys to strings: Laravel Mix when every value holds
-/// `?id=`; cachebust when every key is a URL path or URL and no value holds a `/`; else a
-/// rename map. (Rename maps name files relative to their output directory and map them to
-/// paths; native keys map to versions, checked on import, so that a bad version is
-/// reported as such rather than read as a rename.)
-fn string_map_format(strings: usize, all_id_queries: bool, all_native: bool) -> Format {
-    if strings > 0 && all_id_queries {
-        Format::Mix
-    } else if all_native {
-        Format::Native
-    } else {
-        Format::Rev
+        outline.format(file_name)
     }
 }
 
@@ -176,40 +141,35 @@ pub fn detect_and_import(
     json: &str,
     prefix: Option<&str>,
 ) -> Result<(Format, Result<Manifest, Error>), Error> {
-    let base_name = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
-    // Propshaft's file name wins over its content; any other map of strings is told from the
-    // pairs just read.
-    if base_name != ".manifest.json" {
-        if let Ok(pairs) = parse_string_map(json) {
-            let all_id_queries = pairs.iter().all(|(_, value)| value.contains("?id="));
-            let all_native = pairs
-                .iter()
-                .all(|(key, value)| is_native_key(key) && !value.contains('/'));
-            let format = string_map_format(pairs.len(), all_id_queries, all_native);
-            if format == Format::Native {
-                return Ok((format, import_native(pairs, prefix)));
-            }
-            return Ok((format, import(format, json, prefix)));
-        }
+    // A map of strings is told from the pairs just read, as from an outline.
+    let Ok(pairs) = parse_string_map(json) else {
+        let format = Format::detect(file_name, json)?;
+        return Ok((format, import(format, json, prefix)));
+    };
+    let mut outline = ObjectOutline::default();
+    for (key, value) in &pairs {
+        outline.add(key, Some(TextOutline::of(value)));
     }
-    let format = Format::detect(file_name, json)?;
-    Ok((format, import(format, json, prefix)))
+    let format = outline.format(file_name)?;
+    let imported = match format {
+        Format::Native => import_native(pairs, prefix),
+        _ => import(format, json, prefix),
+    };
+    Ok((format, imported))
 }
 
-fn import_native(pairs: Vec<(String, String)>, prefix: Option<&str>) -> Result<Manifest, Error> {
+fn import_native(
+    mut pairs: Vec<(String, String)>,
+    prefix: Option<&str>,
+) -> Result<Manifest, Error> {
     let prefix = prefix.unwrap_or(Format::Native.default_prefix());
-    let mut manifest = Manifest::new();
-    if prefix == "/" {
-        manifest.reserve(pairs.iter().map(|(key, _)| key.as_str()));
-    }
-    for (key, version) in pairs {
-        if prefix == "/" {
-            manifest.insert(&key, &version)?;
-        } else {
-            manifest.insert(&join(prefix, &key), &version)?;
+    // Under `/`, keys are taken as written (a URL key stays a URL).
+    if prefix != "/" {
+        for (key, _) in &mut pairs {
+            *key = join(prefix, key);
         }
     }
-    Ok(manifest)
+    Manifest::from_pairs(pairs)
 }
 
 /// What [`Format::detect`] learns of a manifest: for the top-level object, facts about its
@@ -219,13 +179,14 @@ enum Outline {
     NotObject,
 }
 
+#[derive(Default)]
 struct ObjectOutline {
     entries: usize,
     strings: usize,
-    /// Every string value holds `?id=` (Laravel Mix).
-    all_id_queries: bool,
-    /// Every key is a URL path or URL and every value a string with no `/` (native).
-    all_native: bool,
+    /// A string value lacks `?id=` (so no Laravel Mix).
+    some_without_id_query: bool,
+    /// A key is no URL path or URL, or a string value holds a `/` (so not native).
+    some_not_native: bool,
     /// A value is an object with a `file` (Vite) or `digested_path` (Propshaft) member.
     any_file: bool,
     any_digested_path: bool,
@@ -234,9 +195,67 @@ struct ObjectOutline {
     version_key: bool,
 }
 
+impl ObjectOutline {
+    /// Counts a member named `key`, with the outline of its value when that is a string.
+    fn add(&mut self, key: &str, text: Option<TextOutline>) {
+        self.entries += 1;
+        self.version_key |= key == "version";
+        if let Some(text) = text {
+            self.strings += 1;
+            self.some_without_id_query |= !text.id_query;
+            self.some_not_native |= !is_native_key(key) || text.slash;
+        }
+    }
+
+    /// The format of a manifest so outlined, read from `file_name`.
+    fn format(&self, file_name: &str) -> Result<Format, Error> {
+        let base_name = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
+        if self.paths_object && self.version_key {
+            return Ok(Format::Django);
+        }
+        if self.any_file {
+            return Ok(Format::Vite);
+        }
+        if base_name == ".manifest.json" || self.any_digested_path {
+            return Ok(Format::Propshaft);
+        }
+        if self.strings != self.entries {
+            return Err(Error::Import {
+                format: "any",
+                reason: "values are neither all strings nor a known tool's objects".into(),
+            });
+        }
+        // Rename maps name files relative to their output directory and map them to paths;
+        // native keys are URL paths or URLs and map to versions (checked on import, so that
+        // a bad version is reported as such rather than read as a rename).
+        Ok(if self.strings > 0 && !self.some_without_id_query {
+            Format::Mix
+        } else if !self.some_not_native {
+            Format::Native
+        } else {
+            Format::Rev
+        })
+    }
+}
+
+/// What detection needs of a string value.
+struct TextOutline {
+    id_query: bool,
+    slash: bool,
+}
+
+impl TextOutline {
+    fn of(text: &str) -> TextOutline {
+        TextOutline {
+            id_query: text.contains("?id="),
+            slash: text.contains('/'),
+        }
+    }
+}
+
 /// What one top-level value is, as far as detection cares.
 enum ValueOutline {
-    Text { id_query: bool, slash: bool },
+    Text(TextOutline),
     Object { file: bool, digested_path: bool },
     Other,
 }
@@ -276,36 +295,20 @@ impl<'de> Deserialize<'de> for Outline {
                 f.write_str("a JSON value")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Outline, A::Error> {
-                let mut outline = ObjectOutline {
-                    entries: 0,
-                    strings: 0,
-                    all_id_queries: true,
-                    all_native: true,
-                    any_file: false,
-                    any_digested_path: false,
-                    paths_object: false,
-                    version_key: false,
-                };
+                let mut outline = ObjectOutline::default();
                 while let Some(key) = map.next_key::<String>()? {
-                    let value: ValueOutline = map.next_value()?;
-                    outline.entries += 1;
-                    outline.version_key |= key == "version";
-                    let native_key = is_native_key(&key);
-                    match value {
-                        ValueOutline::Text { id_query, slash } => {
-                            outline.strings += 1;
-                            outline.all_id_queries &= id_query;
-                            outline.all_native &= native_key && !slash;
-                        }
+                    match map.next_value()? {
+                        ValueOutline::Text(text) => outline.add(&key, Some(text)),
                         ValueOutline::Object {
                             file,
                             digested_path,
                         } => {
+                            outline.add(&key, None);
                             outline.any_file |= file;
                             outline.any_digested_path |= digested_path;
                             outline.paths_object |= key == "paths";
                         }
-                        ValueOutline::Other => {}
+                        ValueOutline::Other => outline.add(&key, None),
                     }
                 }
                 Ok(Outline::Object(outline))
@@ -328,10 +331,7 @@ impl<'de> Deserialize<'de> for ValueOutline {
                 f.write_str("a JSON value")
             }
             fn visit_str<E: de::Error>(self, text: &str) -> Result<ValueOutline, E> {
-                Ok(ValueOutline::Text {
-                    id_query: text.contains("?id="),
-                    slash: text.contains('/'),
-                })
+                Ok(ValueOutline::Text(TextOutline::of(text)))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ValueOutline, A::Error> {
                 let (mut file, mut digested_path) = (false, false);

@@ -178,7 +178,11 @@ impl Manifest {
     /// assert!(err.to_string().contains("\"/a.png?x=1\""));
     /// ```
     pub fn from_json(json: &str) -> Result<Self, Error> {
-        let pairs = parse_string_map(json).map_err(Error::ManifestSyntax)?;
+        Manifest::from_pairs(parse_string_map(json).map_err(Error::ManifestSyntax)?)
+    }
+
+    /// A manifest of version entries, keys as written; the tables are sized for them first.
+    pub(crate) fn from_pairs(pairs: Vec<(String, String)>) -> Result<Self, Error> {
         let mut manifest = Manifest::new();
         manifest.reserve(pairs.iter().map(|(key, _)| key.as_str()));
         for (key, version) in pairs {

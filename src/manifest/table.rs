@@ -75,6 +75,11 @@ fn hash(key: &[u8]) -> u64 {
     KeyHash::default().hash_one(key)
 }
 
+/// Whether `entries` keep `buckets` at most five-eighths full (linear probing slows past).
+fn fits(entries: usize, buckets: usize) -> bool {
+    entries * 8 <= buckets * 5
+}
+
 fn word(n: usize) -> u32 {
     u32::try_from(n).expect("manifests are far under 4 GiB")
 }
@@ -152,7 +157,7 @@ impl Table {
 
     /// Stores `stored` under the normalised `key`, replacing what was there.
     pub(crate) fn insert(&mut self, key: &str, stored: Stored) {
-        if (self.len + 1) * 8 > self.buckets.len() * 5 {
+        if !fits(self.len + 1, self.buckets.len()) {
             self.grow();
         }
         let hash = hash(key.as_bytes());
@@ -204,7 +209,7 @@ impl Table {
     pub(crate) fn reserve(&mut self, additional: usize) {
         let wanted = self.len + additional;
         let mut buckets = self.buckets.len().max(16);
-        while wanted * 8 > buckets * 5 {
+        while !fits(wanted, buckets) {
             buckets *= 2;
         }
         if buckets > self.buckets.len() {
