@@ -4,7 +4,8 @@
 //! The scanner follows the CSS Syntax tokenizer closely enough to never mistake a comment, a
 //! string or another function for a URL (`content: "url(x)"`, `/* url(x) */` and `myurl(x)`
 //! hold none). It works on bytes, so `<style>` text in any ASCII-compatible encoding can be
-//! scanned where it stands, and it allocates nothing unless a URL holds escapes.
+//! scanned where it stands, and it allocates nothing unless a URL holds escapes. CSS's white
+//! space (after preprocessing) is ASCII white space as [`u8::is_ascii_whitespace`] has it.
 //!
 //! ```
 //! let css = r#"a { background: url("a.png") } /* url(b.png) */ b { content: "url(c.png)" }
@@ -50,10 +51,6 @@ const NAME: [bool; 256] = {
     }
     name
 };
-
-fn is_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'\x0C')
-}
 
 fn is_valid_escape(css: &[u8], at: usize) -> bool {
     css.get(at) == Some(&b'\\') && !matches!(css.get(at + 1), None | Some(b'\n' | b'\r' | b'\x0C'))
@@ -102,7 +99,7 @@ fn escape_end(css: &[u8], at: usize) -> usize {
     end += hex;
     if css.get(end) == Some(&b'\r') && css.get(end + 1) == Some(&b'\n') {
         end += 2;
-    } else if css.get(end).is_some_and(|&b| is_space(b)) {
+    } else if css.get(end).is_some_and(|b| b.is_ascii_whitespace()) {
         end += 1;
     }
     end
@@ -201,7 +198,7 @@ pub(crate) fn scan(css: &[u8], mut f: impl FnMut(UrlToken)) {
                 import_pending = false;
                 continue;
             }
-            _ if is_space(b) => {}
+            _ if b.is_ascii_whitespace() => {}
             _ if starts_identifier(css, i) => {
                 let end = name_end(css, i);
                 import_pending = false;
@@ -265,7 +262,7 @@ impl Parens {
 /// on.
 fn url_function(css: &[u8], at: usize, parens: &mut Parens, f: &mut impl FnMut(UrlToken)) -> usize {
     let mut i = at;
-    while i < css.len() && is_space(css[i]) {
+    while i < css.len() && css[i].is_ascii_whitespace() {
         i += 1;
     }
     if matches!(css.get(i), Some(b'"' | b'\'')) {
@@ -284,9 +281,9 @@ fn url_function(css: &[u8], at: usize, parens: &mut Parens, f: &mut impl FnMut(U
                 f(content(css, start..i));
                 return i + 1;
             }
-            b if is_space(b) => {
+            b if b.is_ascii_whitespace() => {
                 let text_end = i;
-                while i < css.len() && is_space(css[i]) {
+                while i < css.len() && css[i].is_ascii_whitespace() {
                     i += 1;
                 }
                 if i >= css.len() || css[i] == b')' {

@@ -2,7 +2,8 @@
 //!
 //! Every candidate URL is a reference; the bytes between them (commas, white space,
 //! descriptors) are never touched. Commas inside a URL belong to the URL
-//! (`data:,a` is one URL), and a parenthesised descriptor may hold commas.
+//! (`data:,a` is one URL), and a parenthesised descriptor may hold commas. HTML's white
+//! space is ASCII white space as [`u8::is_ascii_whitespace`] has it (tab, LF, FF, CR, space).
 //!
 //! ```
 //! use cachebust::srcset;
@@ -39,10 +40,6 @@ pub struct Candidates<'a> {
     at: usize,
 }
 
-fn is_space(b: u8) -> bool {
-    matches!(b, b'\t' | b'\n' | b'\x0C' | b'\r' | b' ')
-}
-
 /// Where the first white space of `bytes` is. A URL is most of a srcset and has none:
 /// eight bytes at a time are passed over while none of them is below `!` (every HTML space
 /// is), and the word that has one is looked at byte by byte.
@@ -60,7 +57,7 @@ fn find_space(bytes: &[u8]) -> Option<usize> {
     }
     bytes[at..]
         .iter()
-        .position(|&b| is_space(b))
+        .position(|b| b.is_ascii_whitespace())
         .map(|n| at + n)
 }
 
@@ -83,7 +80,9 @@ impl<'a> Candidates<'a> {
         let bytes = self.input.as_bytes();
         // Splitting loop: skip white space and commas.
         let rest = &bytes[self.at..];
-        let skipped = rest.iter().position(|&b| !is_space(b) && b != b',')?;
+        let skipped = rest
+            .iter()
+            .position(|b| !b.is_ascii_whitespace() && *b != b',')?;
         let start = self.at + skipped;
         let url_len = find_space(&bytes[start..]).unwrap_or(bytes.len() - start);
         self.at = start + url_len;
@@ -120,7 +119,7 @@ impl<'a> Candidates<'a> {
         }
         self.at += bytes[self.at..]
             .iter()
-            .position(|&b| !is_space(b))
+            .position(|b| !b.is_ascii_whitespace())
             .unwrap_or(bytes.len() - self.at);
         let input = self.input;
         let mut token_start: Option<usize> = None;
@@ -136,7 +135,7 @@ impl<'a> Candidates<'a> {
                 if b == b')' {
                     in_parens = false;
                 }
-            } else if is_space(b) {
+            } else if b.is_ascii_whitespace() {
                 push(token_start.take(), self.at, out);
             } else if b == b',' {
                 push(token_start.take(), self.at, out);
@@ -310,7 +309,7 @@ mod tests {
                         if at < len {
                             bytes[at] = space;
                         }
-                        let expected = bytes.iter().position(|&b| is_space(b));
+                        let expected = bytes.iter().position(|b| b.is_ascii_whitespace());
                         assert_eq!(find_space(&bytes), expected, "{bytes:?}");
                     }
                 }

@@ -143,17 +143,12 @@ fn has_attribute_like(html: &[u8], name: &[u8], needs_value: bool) -> bool {
         });
     }
     occurrences_ignore_case(html, name).any(|at| {
-        let before = at.checked_sub(1).map(|n| html[n]);
-        let starts =
-            before.is_some_and(|b| b.is_ascii_whitespace() || matches!(b, b'/' | b'"' | b'\''));
         let after = &html[at + name.len()..];
         let ends = match after.iter().find(|b| !b.is_ascii_whitespace()) {
-            Some(b'=') => true,
-            _ if needs_value => false,
-            None | Some(b'/' | b'>') => true,
+            None | Some(b'=' | b'/' | b'>') => true,
             Some(_) => after.first().is_some_and(u8::is_ascii_whitespace),
         };
-        starts && ends
+        starts_at(at) && ends
     })
 }
 
