@@ -7,7 +7,7 @@ use super::document::{Doc, Input, TextJob};
 use super::output::Output;
 use super::plan::{Plan, contains_ignore_case, plan};
 use super::rewriter::{bail_out_message, choose_encoding, rewritable};
-use super::scout::{META_PRESCAN, Scout};
+use super::scout::{Findings, META_PRESCAN, Scout};
 use crate::config::Shared;
 use crate::report::{Report, SkipReason};
 use encoding_rs::Encoding;
@@ -26,6 +26,17 @@ pub(crate) fn rewrite(
     force_utf8: bool,
     out: &mut Vec<u8>,
 ) -> Report {
+    // Only a BOM or the configuration names an encoding lol_html cannot read (a `<meta>`
+    // naming UTF-16 means UTF-8): such a page is passed through without a look at it.
+    let settled = choose_encoding(html, &Findings::default(), force_utf8, None, shared);
+    if rewritable(settled).is_err() {
+        let context = Context {
+            encoding: settled,
+            base_offset: None,
+            nested: None,
+        };
+        return rewrite_with(shared, page, html, context, Plan::Names(Vec::new()), out);
+    }
     let want_charset = !force_utf8 && shared.encoding.is_none();
     let plan = plan(html, shared);
     let mut scout = Scout::new(scout_limit(html, shared, &plan, want_charset), want_charset);
