@@ -2,7 +2,8 @@
 //!
 //! Exit codes: 0 success, 1 findings of `--check` or `--strict`, 2 errors (a bad manifest or
 //! flag, an unreadable or unwritable file). A bad manifest or flag is reported before any
-//! file is touched; a bad file is reported at the end, after the others are done.
+//! file is touched; a bad file is reported at the end, after the others are done, and the
+//! summary counts none of its references (it was left as it was).
 
 mod args;
 mod files;

@@ -4,7 +4,7 @@ use crate::args::{ReportFormat, RewriteArgs};
 use crate::files::{self, Found, Page};
 use crate::manifests;
 use anyhow::{Context, Result, bail};
-use cachebust::{Builder, Buster, Report, SkipReason};
+use cachebust::{Builder, Buster, Report, SkipCounts, SkipReason};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -37,9 +37,13 @@ struct Summary<'a> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     would_change: Vec<String>,
     errors: Vec<String>,
+    /// Each file's warnings and bail-out, named by file.
     warnings: Vec<String>,
-    #[serde(flatten)]
-    report: &'a Report,
+    rewritten: u64,
+    current: u64,
+    missing: u64,
+    skipped: &'a SkipCounts,
+    missing_examples: &'a [String],
 }
 
 pub fn run(args: RewriteArgs) -> Result<ExitCode> {
@@ -203,6 +207,8 @@ fn process(buster: &Buster, base: &Url, page: &Page, mode: &Mode<'_>) -> FileRes
     };
     if let Err(error) = try_process(buster, base, page, mode, &mut result) {
         result.error = Some(format!("{error:#}"));
+        // The file was left as it was: none of its references were rewritten.
+        result.report = Report::default();
     }
     result
 }
@@ -312,7 +318,11 @@ fn summarize(
                 would_change: would_change.clone(),
                 errors: errors.clone(),
                 warnings: warnings.clone(),
-                report: &total,
+                rewritten: total.rewritten,
+                current: total.current,
+                missing: total.missing,
+                skipped: &total.skipped,
+                missing_examples: &total.missing_examples,
             };
             eprintln!("{}", serde_json::to_string_pretty(&summary)?);
         }

@@ -192,6 +192,59 @@ fn permissions_are_kept_and_read_only_files_reported() {
     );
 }
 
+/// The `rewritten` count of a `--report json` run.
+fn rewritten_count(out: &std::process::Output) -> u64 {
+    let summary: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
+    summary["rewritten"].as_u64().unwrap()
+}
+
+#[test]
+fn the_json_report_names_each_warning_once() {
+    let (_tmp, site) = site_copy();
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(
+            "<img src=\"/img/hero.png\">"
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes),
+        )
+        .collect();
+    fs::write(site.join("utf16.html"), &utf16).unwrap();
+    let out = rewrite_hashed(&site, &["--report", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let text = stderr_of(&out);
+    assert_eq!(text.matches("\"warnings\"").count(), 1, "{text}");
+    let summary: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let warnings = summary["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{text}");
+    let warning = warnings[0].as_str().unwrap();
+    assert!(
+        warning.contains("utf16.html") && warning.contains("UTF-16"),
+        "{warning}"
+    );
+    assert_eq!(fs::read(site.join("utf16.html")).unwrap(), utf16);
+}
+
+#[test]
+fn a_file_left_as_it_was_counts_no_reference_rewritten() {
+    let json = ["--report", "json"];
+    let (_all_tmp, all) = site_copy();
+    let everything = rewritten_count(&rewrite_hashed(&all, &json));
+    let (_tmp, site) = site_copy();
+    let locked = site.join("blog/index.html");
+    fs::set_permissions(&locked, fs::Permissions::from_mode(0o444)).unwrap();
+    let out = rewrite_hashed(&site, &json);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    let without_locked = rewritten_count(&out);
+    fs::set_permissions(&locked, fs::Permissions::from_mode(0o644)).unwrap();
+    let locked_alone = rewritten_count(&rewrite_hashed(&site, &json));
+    assert!(
+        locked_alone > 0,
+        "the locked page has references to rewrite"
+    );
+    assert_eq!(without_locked + locked_alone, everything);
+}
+
 #[test]
 fn out_writes_a_whole_tree_and_leaves_the_source() {
     let (tmp, site) = site_copy();
@@ -264,6 +317,13 @@ fn strict_json_report_param_host_and_global_version() {
     assert_eq!(json["files"], 3);
     assert!(json["missing"].as_u64().unwrap() > 0);
     assert!(json["skipped"]["foreign"].as_u64().unwrap() >= 1);
+    // With `--check`, `changed` counts the files that would change, and names them.
+    let would_change = json["would_change"].as_array().unwrap();
+    assert!(!would_change.is_empty());
+    assert_eq!(json["changed"], would_change.len());
+    assert!(json["errors"].as_array().unwrap().is_empty());
+    assert!(json["current"].is_u64() && json["rewritten"].as_u64().unwrap() > 0);
+    assert!(!json["missing_examples"].as_array().unwrap().is_empty());
 
     let page = tmp.path().join("p/index.html");
     write(
