@@ -172,7 +172,18 @@ where
                 };
                 BustBody::rewriting(body, filter, page.to_owned(), context.on_report)
             }
-            _ => BustBody::passthrough(body),
+            (_, page_buster) => {
+                // A HEAD response carries the header fields a GET's would (RFC 9110,
+                // 9.3.2): those of a page a GET would rewrite are fixed alike.
+                let as_get = || should_rewrite(&Method::GET, parts.status, &parts.headers);
+                if context.method == Method::HEAD
+                    && page_buster.is_some()
+                    && matches!(as_get(), Decision::Rewrite { .. })
+                {
+                    fix_headers(&mut parts.headers);
+                }
+                BustBody::passthrough(body)
+            }
         };
         Poll::Ready(Ok(Response::from_parts(parts, body)))
     }

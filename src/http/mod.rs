@@ -39,7 +39,9 @@ pub enum Decision {
 /// Decides from the request method, the status and the response headers whether to rewrite
 /// a response: only `text/html` and `application/xhtml+xml` bodies, never for `HEAD`, 1xx,
 /// 204, 304, 206 or any `Content-Range`, `Cache-Control: no-transform`, a `Content-Encoding`
-/// other than `identity` (decompress first), or UTF-16.
+/// other than `identity` (decompress first), or UTF-16. (A `HEAD` response has no body, but
+/// [`BustLayer`] gives it the headers of the GET response: [`fix_headers`] when a GET's body
+/// would be rewritten.)
 ///
 /// ```
 /// use cachebust::http::{Decision, should_rewrite};
