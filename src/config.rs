@@ -6,7 +6,8 @@ use crate::html::attributes::{AttributeTable, Rule};
 use crate::manifest::{Manifest, check_version};
 use encoding_rs::Encoding;
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::{Arc, OnceLock};
 use url::Url;
 
 /// Memory bounds of one document's rewrite (SPEC §6.6).
@@ -51,6 +52,8 @@ pub(crate) struct Shared {
     pub(crate) name_starts: [u32; 26],
     pub(crate) limits: Limits,
     pub(crate) encoding: Option<&'static Encoding>,
+    /// See [`Buster::fingerprint`]; made when first asked for.
+    fingerprint: OnceLock<String>,
 }
 
 /// An element name of up to 16 bytes as one number, which compares much faster than the
@@ -449,6 +452,7 @@ impl Builder {
                 any_element_rules,
                 limits,
                 encoding,
+                fingerprint: OnceLock::new(),
             }),
             page: Arc::new(page),
         })
@@ -504,6 +508,60 @@ pub struct Buster {
 }
 
 impl Buster {
+    /// A short token (16 hex digits) that changes whenever the output may: a digest of the
+    /// manifest and of every setting but the page URL. The HTTP layer ties the `ETag` of a
+    /// rewritten page to it, so that a page rewritten with an older manifest is never
+    /// confirmed as current. Two processes with the same manifest and settings agree (built
+    /// with the same cachebust and Rust).
+    ///
+    /// ```
+    /// use cachebust::{Builder, Manifest};
+    /// let buster = |json: &str| Builder::new(Manifest::from_json(json).unwrap()).build().unwrap();
+    /// let a = buster(r#"{"/a.png": "1"}"#);
+    /// assert_eq!(a.fingerprint().len(), 16);
+    /// assert_eq!(a.fingerprint(), buster(r#"{"/a.png": "1"}"#).fingerprint());
+    /// assert_ne!(a.fingerprint(), buster(r#"{"/a.png": "2"}"#).fingerprint());
+    /// ```
+    pub fn fingerprint(&self) -> &str {
+        self.shared.fingerprint.get_or_init(|| {
+            // Unlike a HashMap's, `DefaultHasher::new` digests alike in every process.
+            let mut digest = DefaultHasher::new();
+            let shared = &*self.shared;
+            for (key, entry) in shared.manifest.iter() {
+                (key, entry).hash(&mut digest);
+            }
+            fn sorted(set: &HashSet<String>) -> Vec<&String> {
+                let mut items: Vec<&String> = set.iter().collect();
+                items.sort();
+                items
+            }
+            let mut aliases: Vec<(&String, &str)> = shared
+                .cloudimage_aliases
+                .iter()
+                .map(|(name, url)| (name, url.as_str()))
+                .collect();
+            aliases.sort();
+            (
+                &shared.param,
+                &shared.global_version,
+                sorted(&shared.site_hosts),
+                sorted(&shared.cloudimage_domains),
+                sorted(&shared.optimole_domains),
+                aliases,
+                shared.cloudimage_prefix.as_ref().map(Url::as_str),
+                // A custom condition, a closure, counts by where it stands only.
+                format!(
+                    "{:?}{:?}",
+                    shared.rules_by_element, shared.any_element_rules
+                ),
+                format!("{:?}", shared.limits),
+                shared.encoding.map(Encoding::name),
+            )
+                .hash(&mut digest);
+            format!("{:016x}", digest.finish())
+        })
+    }
+
     /// The same configuration for a document at `url` (the CLI's file URL, the proxy's
     /// request URL).
     ///

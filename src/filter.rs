@@ -28,7 +28,8 @@ use crate::report::Report;
 /// ```
 ///
 /// (`ctx.filter` is set in `response_filter` when `cachebust::http::should_rewrite` says so,
-/// after `cachebust::http::fix_headers`.)
+/// after `cachebust::http::fix_headers`; the request's conditional headers go through
+/// `cachebust::http::fix_request_headers` on their way upstream.)
 ///
 /// ```
 /// let manifest = cachebust::Manifest::from_json(r#"{"/a.png": "1"}"#)?;

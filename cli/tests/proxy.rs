@@ -99,6 +99,24 @@ async fn upstream_route(
 ) -> Result<Response<Body>, Infallible> {
     let path = request.uri().path().to_owned();
     let response = match path.as_str() {
+        // A conditional request for the page, answered as a server that compares entity tags
+        // weakly would (RFC 9110, 13.1.2).
+        "/page.html"
+            if request
+                .headers()
+                .get(header::IF_NONE_MATCH)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|tags| {
+                    tags.split(',')
+                        .any(|t| t.trim().trim_start_matches("W/") == "\"abc\"")
+                }) =>
+        {
+            Response::builder()
+                .status(StatusCode::NOT_MODIFIED)
+                .header(header::ETAG, "\"abc\"")
+                .body(full(""))
+                .unwrap()
+        }
         "/page.html" => {
             let mut response = html(PAGE);
             let headers = response.headers_mut();
@@ -303,6 +321,13 @@ fn start_proxy(upstream: SocketAddr, manifest: &Path, extra: &[&str]) -> Proxy {
     Proxy { child, addr }
 }
 
+/// The test upstream, the proxy in front of it with `manifest`, and a client.
+async fn proxied(manifest: &Path) -> (Upstream, Proxy, HttpClient) {
+    let upstream = start_upstream().await;
+    let proxy = start_proxy(upstream.addr, manifest, &[]);
+    (upstream, proxy, client())
+}
+
 fn manifest_file(dir: &TempDir, versions: &str) -> PathBuf {
     let path = dir.path().join("versions.json");
     std::fs::write(&path, versions).unwrap();
@@ -351,6 +376,14 @@ async fn get_method(
     (parts, body)
 }
 
+/// Whether a response carries the upstream page's `ETag` ("abc") made weak and tied to the
+/// manifest's fingerprint.
+fn etag_of_rewritten(parts: &http::response::Parts) -> bool {
+    parts.headers[header::ETAG].to_str().is_ok_and(|etag| {
+        etag.starts_with("W/\"abc.cb-") && etag.len() == "W/\"abc.cb-\"".len() + 16
+    })
+}
+
 fn expected_page(port: u16) -> String {
     // What `cachebust rewrite` makes of the same page at the same URL.
     let output = Command::new(assert_cmd::cargo::cargo_bin("cachebust"))
@@ -387,9 +420,7 @@ fn html_is_rewritten_and_the_rest_passes() {
     let dir = TempDir::new().unwrap();
     let manifest = manifest_file(&dir, VERSIONS);
     runtime().block_on(async {
-        let upstream = start_upstream().await;
-        let proxy = start_proxy(upstream.addr, &manifest, &[]);
-        let client = client();
+        let (_upstream, proxy, client) = proxied(&manifest).await;
         let expected = rewritten_page();
         assert!(expected.contains("<a href=\"/img/a.png\">"), "links stay");
 
@@ -398,7 +429,7 @@ fn html_is_rewritten_and_the_rest_passes() {
         assert_eq!(body.unwrap(), expected.as_bytes());
         assert!(parts.headers.get(header::CONTENT_LENGTH).is_none());
         assert!(parts.headers.get(header::ACCEPT_RANGES).is_none());
-        assert_eq!(parts.headers[header::ETAG], "W/\"abc\"");
+        assert!(etag_of_rewritten(&parts), "{:?}", parts.headers);
 
         for path in [
             "/chunked.html",
@@ -453,7 +484,7 @@ fn html_is_rewritten_and_the_rest_passes() {
         assert_eq!(parts.status, 200);
         assert!(parts.headers.get(header::CONTENT_LENGTH).is_none());
         assert!(parts.headers.get(header::ACCEPT_RANGES).is_none());
-        assert_eq!(parts.headers[header::ETAG], "W/\"abc\"");
+        assert!(etag_of_rewritten(&parts), "{:?}", parts.headers);
         assert!(body.unwrap().is_empty());
         let (parts, body) = get_method(&client, proxy.addr, "HEAD", "/image.png", &[]).await;
         assert_eq!(parts.headers[header::ETAG], "\"img\"");
@@ -511,8 +542,7 @@ fn a_truncated_upstream_fails_the_client_body() {
     let dir = TempDir::new().unwrap();
     let manifest = manifest_file(&dir, VERSIONS);
     runtime().block_on(async {
-        let upstream = start_upstream().await;
-        let proxy = start_proxy(upstream.addr, &manifest, &[]);
+        let (_upstream, proxy, _) = proxied(&manifest).await;
         let (_, body) = get(&client(), proxy.addr, "/truncated.html", &[]).await;
         assert!(body.is_err(), "a clean but truncated page: {body:?}");
     });
@@ -571,9 +601,7 @@ fn manifest_reload_under_load() {
     let dir = TempDir::new().unwrap();
     let manifest = manifest_file(&dir, VERSIONS);
     runtime().block_on(async {
-        let upstream = start_upstream().await;
-        let proxy = start_proxy(upstream.addr, &manifest, &[]);
-        let client = client();
+        let (_upstream, proxy, client) = proxied(&manifest).await;
         let load = {
             let client = client.clone();
             let addr = proxy.addr;
@@ -627,14 +655,82 @@ fn manifest_reload_under_load() {
 }
 
 #[test]
+fn a_page_rewritten_with_an_older_manifest_is_never_confirmed() {
+    let dir = TempDir::new().unwrap();
+    let manifest = manifest_file(&dir, VERSIONS);
+    runtime().block_on(async {
+        let (_upstream, proxy, client) = proxied(&manifest).await;
+        let (parts, body) = get(&client, proxy.addr, "/page.html", &[]).await;
+        assert!(
+            String::from_utf8(body.unwrap().to_vec())
+                .unwrap()
+                .contains("vh=v1")
+        );
+        let first = parts.headers[header::ETAG].to_str().unwrap().to_owned();
+        assert!(first.starts_with("W/\"abc.cb-"), "{first}");
+        assert!(parts.headers.get(header::LAST_MODIFIED).is_none());
+        // The same manifest: the upstream's 304 confirms the page, under the tag given.
+        let (parts, body) = get(
+            &client,
+            proxy.addr,
+            "/page.html",
+            &[("if-none-match", &first)],
+        )
+        .await;
+        assert_eq!(parts.status, StatusCode::NOT_MODIFIED);
+        assert_eq!(parts.headers[header::ETAG], first.as_str());
+        assert!(body.unwrap().is_empty());
+        // The upstream's own tag is the upstream's business.
+        let (parts, _) = get(
+            &client,
+            proxy.addr,
+            "/page.html",
+            &[("if-none-match", "\"abc\"")],
+        )
+        .await;
+        assert_eq!(parts.status, StatusCode::NOT_MODIFIED);
+        // A new manifest: the page the client holds is stale, and comes anew.
+        std::fs::write(&manifest, r#"{"/img/a.png": "v9", "/img/b.png": "v2"}"#).unwrap();
+        let start = Instant::now();
+        loop {
+            let (parts, body) = get(
+                &client,
+                proxy.addr,
+                "/page.html",
+                &[
+                    ("if-none-match", &first),
+                    ("if-modified-since", "Sun, 22 Nov 2026 10:00:00 GMT"),
+                ],
+            )
+            .await;
+            if parts.status == StatusCode::OK {
+                let body = String::from_utf8(body.unwrap().to_vec()).unwrap();
+                assert!(body.contains("vh=v9"), "{body}");
+                let second = parts.headers[header::ETAG].to_str().unwrap();
+                assert!(
+                    second.starts_with("W/\"abc.cb-") && second != first,
+                    "{second}"
+                );
+                break;
+            }
+            assert_eq!(parts.status, StatusCode::NOT_MODIFIED, "until the reload");
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "the manifest was not reloaded"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+}
+
+#[test]
 fn two_thousand_requests_at_concurrency_50() {
     let dir = TempDir::new().unwrap();
     let manifest = manifest_file(&dir, VERSIONS);
     // SAFETY of the test: one variable, set before any thread reads it.
     unsafe { std::env::set_var("CB_MANIFEST", &manifest) };
     runtime().block_on(async {
-        let upstream = start_upstream().await;
-        let proxy = start_proxy(upstream.addr, &manifest, &[]);
+        let (_upstream, proxy, _) = proxied(&manifest).await;
         let expected = Bytes::from(expected_page(proxy.addr.port()));
         assert_eq!(expected, rewritten_page().as_bytes());
         let client = client();
@@ -688,8 +784,7 @@ fn stream_big_page(mib: usize) {
     let dir = TempDir::new().unwrap();
     let manifest = manifest_file(&dir, VERSIONS);
     runtime().block_on(async {
-        let upstream = start_upstream().await;
-        let proxy = start_proxy(upstream.addr, &manifest, &[]);
+        let (upstream, proxy, _) = proxied(&manifest).await;
         let request = Request::get(format!("http://{}/big.html?{mib}", proxy.addr))
             .body(Empty::<Bytes>::new())
             .unwrap();

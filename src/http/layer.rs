@@ -1,10 +1,10 @@
 //! The tower layer: HTML responses of the wrapped service rewritten as they stream.
 
 use super::body::{BustBody, OnReport};
-use super::{Decision, fix_headers, page_url, should_rewrite};
+use super::{Decision, fix_headers, fix_request_headers, page_url, should_rewrite};
 use crate::config::Buster;
 use crate::filter::BodyFilter;
-use ::http::{Method, Request, Response};
+use ::http::{Method, Request, Response, StatusCode};
 use bytes::Bytes;
 use std::future::Future;
 use std::pin::Pin;
@@ -109,7 +109,7 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         let page = page_url(self.layer.scheme, &request);
         let method = request.method().clone();
         let buster = self
@@ -118,12 +118,14 @@ where
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
+        let confirms_rewritten = fix_request_headers(request.headers_mut(), buster.fingerprint());
         ResponseFuture {
             inner: self.inner.call(request),
             context: Some(RequestContext {
                 method,
                 page,
                 buster,
+                confirms_rewritten,
                 on_report: self.layer.on_report.clone(),
             }),
         }
@@ -134,6 +136,9 @@ struct RequestContext {
     method: Method,
     page: Option<String>,
     buster: Buster,
+    /// The request asks the upstream whether a page rewritten with this buster is current:
+    /// a `304` says so, and carries the rewritten page's headers.
+    confirms_rewritten: bool,
     on_report: Option<OnReport>,
 }
 
@@ -165,7 +170,7 @@ where
             .and_then(|page| Some((page, context.buster.for_page(page).ok()?)));
         let body = match (decision, page_buster) {
             (Decision::Rewrite { charset }, Some((page, buster))) => {
-                fix_headers(&mut parts.headers);
+                fix_headers(&mut parts.headers, context.buster.fingerprint());
                 let filter = match charset {
                     Some(charset) => BodyFilter::with_charset(&buster, &charset),
                     None => BodyFilter::new(&buster),
@@ -176,11 +181,12 @@ where
                 // A HEAD response carries the header fields a GET's would (RFC 9110,
                 // 9.3.2): those of a page a GET would rewrite are fixed alike.
                 let as_get = || should_rewrite(&Method::GET, parts.status, &parts.headers);
-                if context.method == Method::HEAD
+                let head_of_rewritten = context.method == Method::HEAD
                     && page_buster.is_some()
-                    && matches!(as_get(), Decision::Rewrite { .. })
-                {
-                    fix_headers(&mut parts.headers);
+                    && matches!(as_get(), Decision::Rewrite { .. });
+                let not_modified = parts.status == StatusCode::NOT_MODIFIED;
+                if head_of_rewritten || (not_modified && context.confirms_rewritten) {
+                    fix_headers(&mut parts.headers, context.buster.fingerprint());
                 }
                 BustBody::passthrough(body)
             }

@@ -31,7 +31,7 @@ pub(crate) use table::Found;
 use table::Table;
 
 /// What the manifest says about one asset.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Entry {
     /// Add this version to the URL (`?vh=V`, or Optimole's `cb:V`).
