@@ -343,7 +343,8 @@ impl Resolver<'_> {
         let insert_at = parts.path.start + 1;
         let mut at = insert_at;
         let mut token = None;
-        let segment_end = |from: usize| t[from..].find('/').map(|n| from + n);
+        // Segments end within the path: a `/` after a `?` or `#` starts none.
+        let segment_end = |from: usize| t.get(from..parts.path.end)?.find('/').map(|n| from + n);
         if t.get(at..)?.starts_with("cb:") {
             let end = segment_end(at)?;
             token = Some(at + 3..end);

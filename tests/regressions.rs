@@ -158,3 +158,21 @@ fn tags_read_in_batches_keep_document_order() {
         "<svg><style>.s{background:url(/a.png)}<image href=\"/b.png?vh=2\"/></style></svg>"
     );
 }
+
+/// Optimole: a `/` after the `#` starts no segment of the path (reading on past the `#`
+/// once panicked); a fragment after the origin stays after it.
+#[test]
+fn an_optimole_path_ends_at_its_fragment() {
+    let manifest = Manifest::from_json(r#"{"https://example.com/a.png": "v1"}"#).unwrap();
+    let buster = Builder::new(manifest).build().unwrap();
+    let odd = "https://k.i.optimole.com/cbT#T:1/w:1/https://example.com/a.png";
+    assert_eq!(buster.bust_url(odd).url, odd);
+    let odd = "https://k.i.optimole.com/w:1/x?y#z:1/https://example.com/a.png";
+    assert_eq!(buster.bust_url(odd).url, odd);
+    assert_eq!(
+        buster
+            .bust_url("https://k.i.optimole.com/w:1/https://example.com/a.png#x")
+            .url,
+        "https://k.i.optimole.com/cb:v1/w:1/https://example.com/a.png#x"
+    );
+}
