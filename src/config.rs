@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 use url::Url;
 
 /// Memory bounds of one document's rewrite (SPEC §6.6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct Limits {
     /// lol_html's parsing buffer (a start tag split across chunks is buffered whole).
     pub(crate) parser_memory: usize,
@@ -554,7 +554,7 @@ impl Buster {
                     "{:?}{:?}",
                     shared.rules_by_element, shared.any_element_rules
                 ),
-                format!("{:?}", shared.limits),
+                shared.limits,
                 shared.encoding.map(Encoding::name),
             )
                 .hash(&mut digest);

@@ -302,7 +302,6 @@ fn summarize(
             would_change.push(result.path.display().to_string());
         }
     }
-    total.warnings.clear();
     let changed = results
         .iter()
         .filter(|r| r.changed && r.error.is_none())

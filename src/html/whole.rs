@@ -26,8 +26,9 @@ pub(crate) fn rewrite(
     force_utf8: bool,
     out: &mut Vec<u8>,
 ) -> Report {
-    // Only a BOM or the configuration names an encoding lol_html cannot read (a `<meta>`
-    // naming UTF-16 means UTF-8): such a page is passed through without a look at it.
+    // A page whose BOM or configuration names an encoding lol_html cannot read (UTF-16) is
+    // passed through without a look at it. (A `<meta>` can name one too, ISO-2022-JP say:
+    // that is known only after the look, and `rewrite_with` passes such a page through.)
     let settled = choose_encoding(html, &Findings::default(), force_utf8, None, shared);
     if rewritable(settled).is_err() {
         let context = Context {
