@@ -68,6 +68,31 @@ pub struct Manifest {
     rename_targets: HashSet<Box<str>, KeyHash>,
 }
 
+/// Two manifests are equal when they hold the same entries under the same keys as written,
+/// in whatever order they were read.
+///
+/// ```
+/// use cachebust::Manifest;
+/// let a = Manifest::from_json(r#"{"/a.png": "1", "/b.png": "2"}"#)?;
+/// assert_eq!(a, Manifest::from_json(r#"{"/b.png": "2", "/a.png": "1"}"#)?);
+/// assert_ne!(a, Manifest::from_json(r#"{"/a.png": "1", "/b.png": "3"}"#)?);
+/// assert_ne!(a, Manifest::from_json(r#"{"/a.png": "1", "/./b.png": "2"}"#)?);
+/// # Ok::<(), cachebust::Error>(())
+/// ```
+impl PartialEq for Manifest {
+    fn eq(&self, other: &Manifest) -> bool {
+        // Keys as written are unique in a manifest: sorted by them, the entries line up.
+        fn sorted(manifest: &Manifest) -> Vec<(&str, &Entry)> {
+            let mut entries: Vec<(&str, &Entry)> = manifest.iter().collect();
+            entries.sort_unstable_by_key(|(key, _)| *key);
+            entries
+        }
+        self.len() == other.len() && sorted(self) == sorted(other)
+    }
+}
+
+impl Eq for Manifest {}
+
 /// The hasher of the key tables: a multiply-rotate hash (as rustc's), several times cheaper
 /// than SipHash on short keys. Flooding is no concern: the keys come from the site's own
 /// manifest, and lookups cannot add any.
