@@ -2,6 +2,7 @@
 
 use crate::args::{ManifestSource, RuleArgs};
 use anyhow::{Context, Result, bail};
+use cachebust::manifest::file_url_path;
 use cachebust::manifest::import::{Format, detect_and_import, import};
 use cachebust::{Builder, Manifest};
 use globset::{Glob, GlobSet, GlobSetBuilder};
@@ -133,7 +134,10 @@ pub fn hash_dir(
         let bytes = std::fs::read(entry.path())
             .with_context(|| format!("reading {}", entry.path().display()))?;
         let hash = blake3::hash(&bytes).to_hex();
-        entries.insert(format!("/{relative}"), hash[..VERSION_LEN].to_owned());
+        entries.insert(
+            format!("/{}", file_url_path(&relative)),
+            hash[..VERSION_LEN].to_owned(),
+        );
     }
     Ok(entries)
 }

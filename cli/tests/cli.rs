@@ -409,6 +409,78 @@ fn manifest_command_hashes_images() {
 }
 
 #[test]
+fn files_named_with_url_delimiters_are_hashed_under_their_urls() {
+    // A file's URL path escapes what a URL would read otherwise: `q#x.png` is served at
+    // `q%23x.png`, `100%.png` at `100%25.png`, `a%41.png` (not `aA.png`) at `a%2541.png`.
+    let tmp = TempDir::new().unwrap();
+    let site = tmp.path().join("site");
+    let names = [
+        "q#x.png", "w?h.png", "100%.png", "a%41.png", "b c.png", "ä.png",
+    ];
+    for (n, name) in names.iter().enumerate() {
+        write(site.join("img").join(name), &format!("image {n}"));
+    }
+    write(site.join("img/aA.png"), "another image");
+    let references = [
+        "img/q%23x.png",
+        "img/w%3Fh.png",
+        "img/100%25.png",
+        "img/a%2541.png",
+        "img/b%20c.png",
+        "img/b c.png",
+        "img/%C3%A4.png",
+        "img/aA.png",
+    ];
+    let page: String = references
+        .iter()
+        .map(|r| format!("<img src=\"{r}\">\n"))
+        .collect();
+    write(site.join("index.html"), &page);
+
+    let out = cachebust().arg("manifest").arg(&site).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let manifest = tmp.path().join("m.json");
+    fs::write(&manifest, &out.stdout).unwrap();
+    let json: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json.contains_key("/img/q%23x.png"), "{json:?}");
+    assert!(json.contains_key("/img/a%2541.png"), "{json:?}");
+
+    // The written manifest loads, and `--hash` builds the same one: every reference found.
+    for source in [
+        ["-m", manifest.to_str().unwrap()],
+        ["--hash", site.to_str().unwrap()],
+    ] {
+        let out = cachebust()
+            .args(["rewrite", "-", "--strict"])
+            .args(source)
+            .write_stdin(page.clone())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        let rewritten = String::from_utf8(out.stdout).unwrap();
+        for (line, reference) in rewritten.lines().zip(references) {
+            let file = match reference {
+                "img/aA.png" => site.join("img/aA.png"),
+                _ => {
+                    let n = names
+                        .iter()
+                        .position(|name| {
+                            let encoded = &reference["img/".len()..];
+                            percent_encoding::percent_decode_str(encoded).decode_utf8_lossy()
+                                == *name
+                        })
+                        .unwrap();
+                    site.join("img").join(names[n])
+                }
+            };
+            let version = &blake3::hash(&fs::read(&file).unwrap()).to_hex()[..10];
+            assert_eq!(line, format!("<img src=\"{reference}?vh={version}\">"));
+        }
+    }
+}
+
+#[test]
 fn url_command() {
     let (tmp, _) = site_copy();
     let manifest = tmp.path().join("v.json");

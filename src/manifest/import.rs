@@ -12,6 +12,9 @@
 //! Tools whose keys are not URL paths take a *prefix*: the URL path (or URL) their files are
 //! served under, joined to every key and to every relative renamed path. Defaults: `/assets`
 //! for Propshaft, `/static/` for Django (`STATIC_URL`), `/` for the others (Vite's `base`).
+//! Their keys and renamed paths name files, which become URL paths as
+//! [`super::file_url_path`] writes them (`img/q#x.png` is served at
+//! `/img/q%23x.png`); the native format's keys are URLs already.
 //!
 //! ```
 //! use cachebust::manifest::import::{import, Format};
@@ -27,7 +30,7 @@
 //! # Ok::<(), cachebust::Error>(())
 //! ```
 
-use super::{Manifest, parse_string_map};
+use super::{Manifest, file_url_path, parse_string_map};
 use crate::error::Error;
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
@@ -478,7 +481,7 @@ fn add_renames(
 fn add_rename(manifest: &mut Manifest, prefix: &str, key: &str, target: &str) -> Result<(), Error> {
     let key = join(prefix, key);
     let target = if target.starts_with('/') {
-        target.to_owned()
+        file_url_path(target).into_owned()
     } else {
         join(prefix_path(prefix), target)
     };
@@ -505,9 +508,10 @@ fn key_path(key: &str) -> &str {
     prefix_path(key)
 }
 
-/// `prefix` + `/` + `path`, with exactly one slash between them and a leading one.
+/// `prefix` + `/` + `path` (a file's path, written as its URL's), with exactly one slash
+/// between them and a leading one.
 fn join(prefix: &str, path: &str) -> String {
-    let path = path.trim_start_matches("./").trim_start_matches('/');
+    let path = file_url_path(path.trim_start_matches("./").trim_start_matches('/'));
     let prefix = prefix.trim_end_matches('/');
     if prefix.is_empty() || prefix.starts_with('/') || prefix.contains("://") {
         format!("{prefix}/{path}")
@@ -625,21 +629,40 @@ mod tests {
             Format::detect("rev-manifest.json", json).unwrap(),
             Format::Rev
         );
-        let m = import(Format::Rev, json, None).unwrap();
-        assert_eq!(
-            m.get("/css/app.css").cloned(),
-            rename("/css/app-d41d8cd98f.css")
-        );
-        assert_eq!(
-            m.get("/img/a%20b.png").cloned(),
-            rename("/img/a%20b-1f.png")
-        );
+        // File names holding what a URL reads otherwise are keyed as a browser requests them.
+        let files = r#"{"img/q#x.png": "img/q#x-1f.png", "img/100%.png": "/img/100%-2e.png"}"#;
         let webpack = r#"{"main.js": {"src": "/static/main.3f2a.js", "integrity": "sha256-x"}}"#;
-        let m = import(Format::Rev, webpack, Some("/static/")).unwrap();
-        assert_eq!(
-            m.get("/static/main.js").cloned(),
-            rename("/static/main.3f2a.js")
-        );
+        // (manifest, prefix, [(key, renamed path)])
+        type Case<'a> = (&'a str, Option<&'a str>, &'a [(&'a str, &'a str)]);
+        let cases: [Case; 3] = [
+            (
+                json,
+                None,
+                &[
+                    ("/css/app.css", "/css/app-d41d8cd98f.css"),
+                    ("/img/a%20b.png", "/img/a%20b-1f.png"),
+                ],
+            ),
+            (
+                files,
+                None,
+                &[
+                    ("/img/q%23x.png", "/img/q%23x-1f.png"),
+                    ("/img/100%25.png", "/img/100%25-2e.png"),
+                ],
+            ),
+            (
+                webpack,
+                Some("/static/"),
+                &[("/static/main.js", "/static/main.3f2a.js")],
+            ),
+        ];
+        for (json, prefix, renames) in cases {
+            let m = import(Format::Rev, json, prefix).unwrap();
+            for (key, target) in renames {
+                assert_eq!(m.get(key).cloned(), rename(target), "{key} in {json}");
+            }
+        }
     }
 
     #[test]

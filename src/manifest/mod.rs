@@ -22,7 +22,9 @@ mod table;
 
 use crate::error::Error;
 use key::KeyKind;
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde::de::{Deserializer, MapAccess, Visitor};
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::hash::BuildHasher;
@@ -438,6 +440,27 @@ impl Manifest {
     pub(crate) fn is_rename_target(&self, path: &str) -> bool {
         !self.rename_targets.is_empty() && self.rename_targets.contains(path)
     }
+}
+
+/// What a file's path cannot hold as it is in its URL: what would end the URL's path (`?`,
+/// `#`), start an escape (`%`), or be read as a separator (`\\`). The rest (spaces, letters
+/// of any script) a key may hold as it is, since keys are compared percent-decoded.
+const ESCAPED_IN_FILE_URL: &AsciiSet = &CONTROLS.add(b'%').add(b'#').add(b'?').add(b'\\');
+
+/// The URL path of a file, given by its `/`-separated path (as build tools write it in their
+/// manifests, and as `cachebust manifest` reads the disk): a file `q#x.png` is served at
+/// `q%23x.png`, and `100%.png` at `100%25.png`. The importers and the hashing of a directory
+/// write keys this way, so that such a file is a key like any other, found by the
+/// references a browser would follow to it.
+///
+/// ```
+/// use cachebust::manifest::file_url_path;
+/// assert_eq!(file_url_path("/img/q#x.png"), "/img/q%23x.png");
+/// assert_eq!(file_url_path("img/100%.png"), "img/100%25.png");
+/// assert_eq!(file_url_path("img/b c.png"), "img/b c.png"); // compared decoded anyway
+/// ```
+pub fn file_url_path(path: &str) -> Cow<'_, str> {
+    utf8_percent_encode(path, ESCAPED_IN_FILE_URL).into()
 }
 
 /// Reads a manifest file (of any format) as UTF-8 text, refusing files over
