@@ -167,7 +167,9 @@ pub struct ManifestSource {
     /// not URL paths: Vite's `base`, Django's STATIC_URL, Propshaft's /assets.
     #[arg(long, value_name = "PREFIX")]
     pub manifest_prefix: Option<String>,
-    /// Build the manifest on the fly from the files under DIR (images).
+    /// Build the manifest on the fly from the files under DIR (images), keyed by the URLs
+    /// they are served at: a site directory (or one inside it) below --base-url's path, any
+    /// other directory at the root.
     #[arg(long, value_name = "DIR")]
     pub hash: Option<PathBuf>,
 }
@@ -237,7 +239,7 @@ pub struct RewriteArgs {
 
 #[derive(Debug, Args)]
 pub struct ManifestArgs {
-    /// The directory whose files are hashed; keys are root-relative to it.
+    /// The directory whose files are hashed; keys are the files' URL paths below --prefix.
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
     /// Write the manifest to FILE instead of stdout.
@@ -249,6 +251,9 @@ pub struct ManifestArgs {
     /// Leave out the files matching GLOB (repeatable).
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
+    /// The URL path DIR is served under (`/blog/` for a site at https://example.com/blog/).
+    #[arg(long, value_name = "PATH", default_value = "/")]
+    pub prefix: String,
 }
 
 #[derive(Debug, Args)]

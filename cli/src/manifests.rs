@@ -19,8 +19,15 @@ pub const DEFAULT_INCLUDE: &[&str] = &[
 /// Hex characters of the blake3 hash kept as a version.
 const VERSION_LEN: usize = 10;
 
-/// Loads every `-m` file and the `--hash` directory into one manifest, later sources winning.
+/// Loads every `-m` file and the `--hash` directory (served at the root) into one manifest,
+/// later sources winning.
 pub fn load(source: &ManifestSource) -> Result<Manifest> {
+    load_served_at(source, "/")
+}
+
+/// [`load`], with the `--hash` directory's files served below `hashed_at` (a URL path ending
+/// in `/`).
+pub fn load_served_at(source: &ManifestSource, hashed_at: &str) -> Result<Manifest> {
     if source.manifests.is_empty() && source.hash.is_none() {
         bail!("no manifest: give -m FILE (repeatable) or --hash DIR");
     }
@@ -32,7 +39,7 @@ pub fn load(source: &ManifestSource) -> Result<Manifest> {
         .map_err(anyhow::Error::msg)?;
     let mut manifest = Manifest::new();
     if let Some(dir) = &source.hash {
-        let hashed = hash_dir(dir, &[], &[])?;
+        let hashed = hash_dir(dir, &[], &[], hashed_at)?;
         let json = serde_json::to_string(&hashed)?;
         manifest.extend(
             Manifest::from_json(&json).with_context(|| format!("hashing {}", dir.display()))?,
@@ -94,11 +101,13 @@ fn globs(patterns: &[String], what: &str) -> Result<GlobSet> {
 }
 
 /// Hashes the files under `dir` matching `include` (default: images) and not `exclude`:
-/// root-relative keys, short blake3 versions, sorted.
+/// keys the files' URL paths with `dir` served at `served_at` (a URL path ending in `/`),
+/// short blake3 versions, sorted.
 pub fn hash_dir(
     dir: &Path,
     include: &[String],
     exclude: &[String],
+    served_at: &str,
 ) -> Result<BTreeMap<String, String>> {
     let default: Vec<String> = DEFAULT_INCLUDE.iter().map(|s| s.to_string()).collect();
     let include = globs(
@@ -135,9 +144,31 @@ pub fn hash_dir(
             .with_context(|| format!("reading {}", entry.path().display()))?;
         let hash = blake3::hash(&bytes).to_hex();
         entries.insert(
-            format!("/{}", file_url_path(&relative)),
+            format!("{served_at}{}", file_url_path(&relative)),
             hash[..VERSION_LEN].to_owned(),
         );
     }
     Ok(entries)
 }
+
+/// `path` as the URL path of a directory: root-relative, `.`/`..` resolved, ending in `/`.
+pub fn url_directory(path: &str) -> Result<String> {
+    if !path.starts_with('/') || path.starts_with("//") || path.contains(['?', '#']) {
+        bail!("{path:?} is not a URL path (such as /blog/)");
+    }
+    let mut url = KEY_ORIGIN.join(path)?;
+    as_directory(&mut url);
+    Ok(url.path().to_owned())
+}
+
+/// Makes `url` a directory's: its path ends in `/`.
+pub fn as_directory(url: &mut url::Url) {
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+}
+
+/// What root-relative paths are resolved against.
+static KEY_ORIGIN: std::sync::LazyLock<url::Url> =
+    std::sync::LazyLock::new(|| url::Url::parse("http://localhost/").expect("static URL"));

@@ -49,8 +49,12 @@ struct Summary<'a> {
 pub fn run(args: RewriteArgs) -> Result<ExitCode> {
     // Everything that can be wrong with the flags or the manifest is found before any file
     // is touched.
-    let manifest = manifests::load(&args.source)?;
     let base = site_url(&args.base_url)?;
+    let hashed_at = match &args.source.hash {
+        Some(dir) => hashed_at(dir, &args.paths, &base),
+        None => "/".to_owned(),
+    };
+    let manifest = manifests::load_served_at(&args.source, &hashed_at)?;
     let buster = manifests::rules(
         Builder::new(manifest).with_page_url(base.as_str()),
         &args.rules,
@@ -179,11 +183,29 @@ fn site_url(base: &str) -> Result<Url> {
     if !matches!(url.scheme(), "http" | "https") {
         bail!("--base-url {base:?} is not an http or https URL");
     }
-    if !url.path().ends_with('/') {
-        let path = format!("{}/", url.path());
-        url.set_path(&path);
-    }
+    manifests::as_directory(&mut url);
     Ok(url)
+}
+
+/// The URL path the `--hash` directory's files are served at: a site directory given, or a
+/// directory inside one, is served where its pages are (`--base-url`'s path, and on down);
+/// any other directory at the root.
+fn hashed_at(dir: &Path, sites: &[PathBuf], base: &Url) -> String {
+    let Ok(dir) = dir.canonicalize() else {
+        // Reported by the hashing itself.
+        return "/".to_owned();
+    };
+    sites
+        .iter()
+        .filter(|site| site.is_dir())
+        .filter_map(|site| site.canonicalize().ok())
+        .find_map(|site| {
+            let below = dir.strip_prefix(&site).ok()?;
+            let mut url = page_url(base, below);
+            manifests::as_directory(&mut url);
+            Some(url.path().to_owned())
+        })
+        .unwrap_or_else(|| "/".to_owned())
 }
 
 /// The page URL of a file at `relative` under the site root.

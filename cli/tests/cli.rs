@@ -409,6 +409,67 @@ fn manifest_command_hashes_images() {
 }
 
 #[test]
+fn a_site_below_a_path_is_hashed_where_it_is_served() {
+    // The site is https://example.com/blog/: its own files are under /blog/, and a
+    // reference climbing out of it names something else.
+    let tmp = TempDir::new().unwrap();
+    let site = tmp.path().join("site");
+    write(site.join("img/a.png"), "a picture");
+    let page = "<img src=\"/blog/img/a.png\"><img src=\"img/a.png\"><img src=\"../img/a.png\">";
+    write(site.join("index.html"), page);
+    write(site.join("post/p.html"), page);
+    let version = &blake3::hash(b"a picture").to_hex()[..10];
+    let busted = |src: &str| format!("<img src=\"{src}?vh={version}\">");
+
+    for hashed in [site.clone(), site.join("img")] {
+        let out = tmp.path().join("out");
+        let _ = fs::remove_dir_all(&out);
+        let run = cachebust()
+            .arg("rewrite")
+            .arg(&site)
+            .arg("--hash")
+            .arg(&hashed)
+            .args(["--base-url", "https://example.com/blog/", "-o"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+        assert_eq!(
+            read(out.join("index.html")),
+            format!(
+                "{}{}<img src=\"../img/a.png\">",
+                busted("/blog/img/a.png"),
+                busted("img/a.png")
+            )
+        );
+        assert_eq!(
+            read(out.join("post/p.html")),
+            format!(
+                "{}<img src=\"img/a.png\">{}",
+                busted("/blog/img/a.png"),
+                busted("../img/a.png")
+            )
+        );
+    }
+
+    let manifest = |prefix: &str| {
+        let mut command = cachebust();
+        command
+            .arg("manifest")
+            .arg(&site)
+            .args(["--prefix", prefix]);
+        command.output().unwrap()
+    };
+    assert_eq!(
+        String::from_utf8(manifest("/blog").stdout).unwrap(),
+        format!("{{\n  \"/blog/img/a.png\": \"{version}\"\n}}\n")
+    );
+    let out = manifest("blog");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("--prefix"), "{}", stderr_of(&out));
+}
+
+#[test]
 fn files_named_with_url_delimiters_are_hashed_under_their_urls() {
     // A file's URL path escapes what a URL would read otherwise: `q#x.png` is served at
     // `q%23x.png`, `100%.png` at `100%25.png`, `a%41.png` (not `aA.png`) at `a%2541.png`.
