@@ -183,14 +183,19 @@ impl Builder {
     }
 
     /// Another host that serves the site (`www.example.com`, `static.example.com`): its
-    /// references look up root-relative keys too.
+    /// references look up root-relative keys too. Site hosts (this one and the page URL's)
+    /// are told by name, whatever the port: a port given here is ignored, and a reference
+    /// to any port of a site host is the site's (a development server on `localhost:8080`
+    /// serves what `localhost` does).
     ///
     /// ```
     /// let buster = cachebust::Builder::new(cachebust::Manifest::from_json(r#"{"/a.png":"1"}"#)?)
-    ///     .with_site_host("static.example.com")
+    ///     .with_site_host("static.example.com:8443")
     ///     .build()?;
     /// assert_eq!(buster.bust_url("https://static.example.com/a.png").url,
     ///            "https://static.example.com/a.png?vh=1");
+    /// assert_eq!(buster.bust_url("http://static.example.com:8080/a.png").url,
+    ///            "http://static.example.com:8080/a.png?vh=1");
     /// # Ok::<(), cachebust::Error>(())
     /// ```
     pub fn with_site_host(mut self, host: &str) -> Self {
