@@ -35,8 +35,10 @@ pub fn is_html(path: &Path) -> bool {
 }
 
 /// The pages under `root` (a directory) or `root` itself (a file). Symlinks are not
-/// followed; one pointing out of the tree is reported.
-pub fn find(root: &Path, found: &mut Found) {
+/// followed; one pointing out of the tree is reported. `out`, the directory the pages are
+/// written to, is left out where it lies inside `root`: its pages are a former run's output,
+/// not pages of the site (and a run over them would nest a copy deeper every time).
+pub fn find(root: &Path, out: Option<&Path>, found: &mut Found) {
     if !root.is_dir() {
         let name = root.file_name().map(PathBuf::from).unwrap_or_default();
         found.pages.push(Page {
@@ -46,7 +48,17 @@ pub fn find(root: &Path, found: &mut Found) {
         return;
     }
     let canonical_root = fs::canonicalize(root).unwrap_or_else(|_| root.to_owned());
-    for entry in WalkDir::new(root).follow_links(false).sort_by_file_name() {
+    let out_below_root = out
+        .and_then(|out| fs::canonicalize(out).ok())
+        .and_then(|out| Some(out.strip_prefix(&canonical_root).ok()?.to_owned()))
+        .filter(|below| !below.as_os_str().is_empty());
+    let walk = WalkDir::new(root).follow_links(false).sort_by_file_name();
+    let not_out = |entry: &walkdir::DirEntry| {
+        out_below_root.as_deref().is_none_or(|below| {
+            !entry.file_type().is_dir() || entry.path().strip_prefix(root).ok() != Some(below)
+        })
+    };
+    for entry in walk.into_iter().filter_entry(not_out) {
         let entry = match entry {
             Ok(entry) => entry,
             Err(error) => {

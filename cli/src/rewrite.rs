@@ -85,7 +85,7 @@ pub fn run(args: RewriteArgs) -> Result<ExitCode> {
 
     let mut found = Found::default();
     for path in &args.paths {
-        files::find(path, &mut found);
+        files::find(path, args.out.as_deref(), &mut found);
     }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.jobs.unwrap_or(0))

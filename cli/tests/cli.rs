@@ -275,6 +275,26 @@ fn out_writes_a_whole_tree_and_leaves_the_source() {
 }
 
 #[test]
+fn an_out_directory_inside_the_site_is_not_read_as_the_site() {
+    let (_tmp, site) = site_copy();
+    let out = site.join("dist");
+    let files_before = walk(&site).len();
+    for _ in 0..2 {
+        let run = rewrite_hashed(&site, &["--out", out.to_str().unwrap()]);
+        assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+        assert!(
+            stderr_of(&run).starts_with("3 files"),
+            "{}",
+            stderr_of(&run)
+        );
+    }
+    // One copy of the site, not a copy of the copy.
+    assert!(!out.join("dist").exists());
+    assert_eq!(walk(&out).len(), files_before);
+    assert!(read(out.join("index.html")).contains("?vh="));
+}
+
+#[test]
 fn stdin_to_stdout() {
     let (tmp, _) = site_copy();
     let manifest = tmp.path().join("v.json");
