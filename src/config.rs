@@ -516,8 +516,8 @@ impl Buster {
     /// A short token (16 hex digits) that changes whenever the output may: a digest of the
     /// manifest and of every setting but the page URL. The HTTP layer ties the `ETag` of a
     /// rewritten page to it, so that a page rewritten with an older manifest is never
-    /// confirmed as current. Two processes with the same manifest and settings agree (built
-    /// with the same cachebust and Rust).
+    /// confirmed as current. Two processes with equal manifests (the same entries, in any
+    /// order) and settings agree (built with the same cachebust and Rust).
     ///
     /// ```
     /// use cachebust::{Builder, Manifest};
@@ -526,15 +526,25 @@ impl Buster {
     /// assert_eq!(a.fingerprint().len(), 16);
     /// assert_eq!(a.fingerprint(), buster(r#"{"/a.png": "1"}"#).fingerprint());
     /// assert_ne!(a.fingerprint(), buster(r#"{"/a.png": "2"}"#).fingerprint());
+    /// // The manifest's entries count, not the order they were written in.
+    /// assert_eq!(
+    ///     buster(r#"{"/a.png": "1", "/b.png": "2"}"#).fingerprint(),
+    ///     buster(r#"{"/b.png": "2", "/a.png": "1"}"#).fingerprint()
+    /// );
     /// ```
     pub fn fingerprint(&self) -> &str {
         self.shared.fingerprint.get_or_init(|| {
             // Unlike a HashMap's, `DefaultHasher::new` digests alike in every process.
             let mut digest = DefaultHasher::new();
             let shared = &*self.shared;
-            for (key, entry) in shared.manifest.iter() {
-                (key, entry).hash(&mut digest);
-            }
+            // Equal manifests agree whatever order their entries were written in: each
+            // entry's digest is summed, which no order changes.
+            let entries = shared.manifest.iter().fold(0u64, |sum, entry| {
+                let mut one = DefaultHasher::new();
+                entry.hash(&mut one);
+                sum.wrapping_add(one.finish())
+            });
+            (entries, shared.manifest.len()).hash(&mut digest);
             fn sorted(set: &HashSet<String>) -> Vec<&String> {
                 let mut items: Vec<&String> = set.iter().collect();
                 items.sort();
