@@ -187,18 +187,25 @@ fn site_url(base: &str) -> Result<Url> {
     Ok(url)
 }
 
-/// The URL path the `--hash` directory's files are served at: a site directory given, or a
-/// directory inside one, is served where its pages are (`--base-url`'s path, and on down);
-/// any other directory at the root.
-fn hashed_at(dir: &Path, sites: &[PathBuf], base: &Url) -> String {
+/// The URL path the `--hash` directory's files are served at: a site directory given (or
+/// the directory of a page given alone, which sits at the site's root), or a directory
+/// inside one, is served where its pages are (`--base-url`'s path, and on down); any other
+/// directory at the root.
+fn hashed_at(dir: &Path, paths: &[PathBuf], base: &Url) -> String {
     let Ok(dir) = dir.canonicalize() else {
         // Reported by the hashing itself.
         return "/".to_owned();
     };
-    sites
+    paths
         .iter()
-        .filter(|site| site.is_dir())
-        .filter_map(|site| site.canonicalize().ok())
+        .filter_map(|path| path.canonicalize().ok())
+        .filter_map(|path| {
+            if path.is_dir() {
+                Some(path)
+            } else {
+                path.parent().map(Path::to_owned)
+            }
+        })
         .find_map(|site| {
             let below = dir.strip_prefix(&site).ok()?;
             let mut url = page_url(base, below);
