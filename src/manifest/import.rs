@@ -414,7 +414,7 @@ pub fn import(format: Format, json: &str, prefix: Option<&str>) -> Result<Manife
                         query.split('&').find_map(|pair| pair.strip_prefix("id="))
                     })
                     .ok_or_else(|| err(format!("key {key:?}: {value:?} has no ?id=")))?;
-                manifest.insert(&join(prefix, &key), version)?;
+                manifest.insert(&join_file(prefix, &key), version)?;
             }
         }
         Format::Vite => {
@@ -479,11 +479,11 @@ fn add_renames(
 }
 
 fn add_rename(manifest: &mut Manifest, prefix: &str, key: &str, target: &str) -> Result<(), Error> {
-    let key = join(prefix, key);
+    let key = join_file(prefix, key);
     let target = if target.starts_with('/') {
         file_url_path(target).into_owned()
     } else {
-        join(prefix_path(prefix), target)
+        join_file(prefix_path(prefix), target)
     };
     if key_path(&key) == target {
         // Unrevisioned files map to themselves; there is nothing to rename.
@@ -508,10 +508,15 @@ fn key_path(key: &str) -> &str {
     prefix_path(key)
 }
 
-/// `prefix` + `/` + `path` (a file's path, written as its URL's), with exactly one slash
-/// between them and a leading one.
+/// `prefix` + `/` + `file`, a file's path written as its URL's (see [`join`]).
+fn join_file(prefix: &str, file: &str) -> String {
+    join(prefix, &file_url_path(file))
+}
+
+/// `prefix` + `/` + `path` (a URL path), with exactly one slash between them and a leading
+/// one.
 fn join(prefix: &str, path: &str) -> String {
-    let path = file_url_path(path.trim_start_matches("./").trim_start_matches('/'));
+    let path = path.trim_start_matches("./").trim_start_matches('/');
     let prefix = prefix.trim_end_matches('/');
     if prefix.is_empty() || prefix.starts_with('/') || prefix.contains("://") {
         format!("{prefix}/{path}")
@@ -662,6 +667,24 @@ mod tests {
             for (key, target) in renames {
                 assert_eq!(m.get(key).cloned(), rename(target), "{key} in {json}");
             }
+        }
+    }
+
+    #[test]
+    fn native_keys_under_a_prefix_are_urls_as_written() {
+        // Unlike the file names of other tools, a native key is a URL: its escapes stay.
+        let json = r#"{"/img/a%20b.png": "v1", "/img/100%25.png": "v2"}"#;
+        let (_, detected) = detect_and_import("v.json", json, Some("/static/")).unwrap();
+        for m in [import(Format::Native, json, Some("/static/")), detected] {
+            let m = m.unwrap();
+            assert_eq!(
+                m.get("/static/img/a b.png"),
+                Some(&Entry::Version("v1".into()))
+            );
+            assert_eq!(
+                m.get("/static/img/100%25.png"),
+                Some(&Entry::Version("v2".into()))
+            );
         }
     }
 
