@@ -156,7 +156,7 @@ pub fn url_directory(path: &str) -> Result<String> {
     if !path.starts_with('/') || path.starts_with("//") || path.contains(['?', '#']) {
         bail!("{path:?} is not a URL path (such as /blog/)");
     }
-    let mut url = KEY_ORIGIN.join(path)?;
+    let mut url = url::Url::parse("http://localhost/")?.join(path)?;
     as_directory(&mut url);
     Ok(url.path().to_owned())
 }
@@ -168,7 +168,3 @@ pub fn as_directory(url: &mut url::Url) {
         url.set_path(&path);
     }
 }
-
-/// What root-relative paths are resolved against.
-static KEY_ORIGIN: std::sync::LazyLock<url::Url> =
-    std::sync::LazyLock::new(|| url::Url::parse("http://localhost/").expect("static URL"));

@@ -51,7 +51,7 @@ pub fn run(args: RewriteArgs) -> Result<ExitCode> {
     // is touched.
     let base = site_url(&args.base_url)?;
     let hashed_at = match &args.source.hash {
-        Some(dir) => hashed_at(dir, &args.paths, &base),
+        Some(dir) => served_at(dir, &args.paths, &base),
         None => "/".to_owned(),
     };
     let manifest = manifests::load_served_at(&args.source, &hashed_at)?;
@@ -191,7 +191,7 @@ fn site_url(base: &str) -> Result<Url> {
 /// the directory of a page given alone, which sits at the site's root), or a directory
 /// inside one, is served where its pages are (`--base-url`'s path, and on down); any other
 /// directory at the root.
-fn hashed_at(dir: &Path, paths: &[PathBuf], base: &Url) -> String {
+fn served_at(dir: &Path, paths: &[PathBuf], base: &Url) -> String {
     let Ok(dir) = dir.canonicalize() else {
         // Reported by the hashing itself.
         return "/".to_owned();
