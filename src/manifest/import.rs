@@ -249,10 +249,21 @@ struct TextOutline {
 
 impl TextOutline {
     fn of(text: &str) -> TextOutline {
-        TextOutline {
-            id_query: text.contains("?id="),
-            slash: text.contains('/'),
+        // One pass over the bytes: values are short, and this runs for every entry of a
+        // manifest being loaded.
+        let bytes = text.as_bytes();
+        let mut outline = TextOutline {
+            id_query: false,
+            slash: false,
+        };
+        for (at, &byte) in bytes.iter().enumerate() {
+            match byte {
+                b'/' => outline.slash = true,
+                b'?' => outline.id_query |= bytes[at + 1..].starts_with(b"id="),
+                _ => {}
+            }
         }
+        outline
     }
 }
 

@@ -4,6 +4,7 @@
 //! `url` parser), path percent-decoded with invalid UTF-8 left encoded, scheme ignored.
 
 use percent_encoding::percent_decode_str;
+use std::borrow::Cow;
 use std::sync::LazyLock;
 use url::Url;
 
@@ -48,9 +49,10 @@ pub(crate) fn url_key(url: &Url, out: &mut String) {
 
 /// What a manifest key names.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum KeyKind {
-    /// `/img/a.png`: that path on any site host.
-    Path(String),
+pub(crate) enum KeyKind<'k> {
+    /// `/img/a.png`: that path on any site host; borrowed when the key is its own normal
+    /// form (the common key), so loading a large manifest copies no key to normalise it.
+    Path(Cow<'k, str>),
     /// `https://host/img/a.png` or `//host/img/a.png`: that URL, scheme ignored.
     Url { key: String, host: String },
 }
@@ -58,18 +60,18 @@ pub(crate) enum KeyKind {
 /// Normalises a manifest key, or says what is wrong with it. A root-relative path of plain
 /// characters (the common key) is its own normal form: the URL parser would give it back
 /// unchanged, so it is not asked.
-pub(crate) fn normalise_key(key: &str) -> Result<KeyKind, String> {
+pub(crate) fn normalise_key(key: &str) -> Result<KeyKind<'_>, String> {
     let bytes = key.as_bytes();
     if bytes.first() == Some(&b'/')
         && plain_shape(bytes).is_some_and(|shape| shape.path_end == bytes.len())
     {
-        return Ok(KeyKind::Path(key.to_owned()));
+        return Ok(KeyKind::Path(Cow::Borrowed(key)));
     }
     parse_key(key).map(|(kind, _)| kind)
 }
 
 /// Parses and normalises a manifest key, or says what is wrong with it.
-pub(crate) fn parse_key(key: &str) -> Result<(KeyKind, Url), String> {
+pub(crate) fn parse_key(key: &str) -> Result<(KeyKind<'static>, Url), String> {
     if key.is_empty() {
         return Err("a key cannot be empty".into());
     }
@@ -102,7 +104,7 @@ pub(crate) fn parse_key(key: &str) -> Result<(KeyKind, Url), String> {
         Ok((KeyKind::Url { key: text, host }, url))
     } else {
         path_key(&url, &mut text);
-        Ok((KeyKind::Path(text), url))
+        Ok((KeyKind::Path(Cow::Owned(text)), url))
     }
 }
 
@@ -215,7 +217,7 @@ pub(crate) fn is_plain_path(c: u8) -> bool {
 mod tests {
     use super::*;
 
-    fn kind(key: &str) -> KeyKind {
+    fn kind(key: &str) -> KeyKind<'static> {
         parse_key(key).unwrap().0
     }
 

@@ -164,7 +164,13 @@ pub fn check_version(version: &str) -> Result<(), String> {
     if version.is_empty() {
         return Err("is empty".into());
     }
-    if let Some(ch) = version.chars().find(|&c| !is_version_char(c)) {
+    // Versions are checked byte by byte (every entry of a manifest being loaded has one);
+    // the character is found only to be named.
+    if !version.bytes().all(|b| is_version_char(char::from(b))) {
+        let ch = version
+            .chars()
+            .find(|&c| !is_version_char(c))
+            .expect("a byte that is no version character");
         return Err(format!(
             "holds the character {ch:?}; versions use only A-Z a-z 0-9 . _ ~ -"
         ));
@@ -213,7 +219,15 @@ impl Manifest {
         let mut manifest = Manifest::new();
         manifest.reserve(pairs.iter().map(|(key, _)| key.as_str()));
         for (key, version) in pairs {
-            manifest.insert(&key, &version)?;
+            // The pair's strings become the entry's own: nothing is copied.
+            if let Err(reason) = check_version(&version) {
+                return Err(Error::InvalidVersion {
+                    key,
+                    version,
+                    reason,
+                });
+            }
+            manifest.insert_entry(key, Entry::Version(version))?;
         }
         Ok(manifest)
     }
@@ -259,7 +273,7 @@ impl Manifest {
             version: version.into(),
             reason,
         })?;
-        self.insert_entry(key, Entry::Version(version.into()), false)
+        self.insert_entry(key.into(), Entry::Version(version.into()))
     }
 
     /// Adds a rename entry: references to `key` get their path replaced by `target`, a
@@ -282,37 +296,41 @@ impl Manifest {
                 reason: format!("rename target {target:?} must be a root-relative path"),
             });
         };
-        self.insert_entry(key, Entry::Rename(url.path().to_owned()), false)?;
+        self.insert_entry(key.into(), Entry::Rename(url.path().to_owned()))?;
         self.rename_targets.insert(normalised.into());
         Ok(())
     }
 
-    fn insert_entry(&mut self, key: &str, entry: Entry, overriding: bool) -> Result<(), Error> {
-        let kind = key::normalise_key(key).map_err(|reason| Error::InvalidKey {
-            key: key.into(),
+    fn insert_entry(&mut self, key: String, entry: Entry) -> Result<(), Error> {
+        let kind = key::normalise_key(&key).map_err(|reason| Error::InvalidKey {
+            key: key.clone(),
             reason,
         })?;
         let (map, normalised) = match kind {
             KeyKind::Path(path) => (&mut self.paths, path),
             KeyKind::Url { key, host } => {
                 self.hosts.insert(host.into());
-                (&mut self.urls, key)
+                (&mut self.urls, Cow::Owned(key))
             }
         };
-        let stored = Stored {
-            entry,
-            key: key.into(),
-        };
-        match map.get(&normalised) {
-            Some(old) if !overriding && old.entry != stored.entry => Err(Error::ConflictingKeys {
-                first: old.key.to_string(),
-                second: key.into(),
-            }),
-            _ => {
-                map.insert(&normalised, stored);
-                Ok(())
+        if let Some(old) = map.get(&normalised) {
+            if old.entry != entry {
+                return Err(Error::ConflictingKeys {
+                    first: old.key.to_string(),
+                    second: key.clone(),
+                });
             }
         }
+        let record = map.insert(
+            &normalised,
+            Stored {
+                entry,
+                key: Box::default(),
+            },
+        );
+        // The normal form may borrow the key as written, which moves in once it is not read.
+        map.record_mut(record).key = key.into_boxed_str();
+        Ok(())
     }
 
     /// Adds every entry of `other`; where both name the same asset, `other` wins (as later
@@ -568,8 +586,14 @@ mod tests {
     #[test]
     fn keys_naming_one_asset_with_two_versions_conflict() {
         let err = Manifest::from_json(r#"{"/a/../b.png": "1", "/b.png": "2"}"#).unwrap_err();
-        assert!(matches!(err, Error::ConflictingKeys { .. }), "{err}");
-        assert!(Manifest::from_json(r#"{"/a/../b.png": "1", "/b.png": "1"}"#).is_ok());
+        let Error::ConflictingKeys { first, second } = &err else {
+            panic!("{err}");
+        };
+        assert_eq!((first.as_str(), second.as_str()), ("/a/../b.png", "/b.png"));
+        // The same version twice is one entry, under the key written last.
+        let manifest = Manifest::from_json(r#"{"/a/../b.png": "1", "/b.png": "1"}"#).unwrap();
+        let entries: Vec<_> = manifest.iter().collect();
+        assert_eq!(entries, [("/b.png", &Entry::Version("1".into()))]);
     }
 
     #[test]

@@ -155,8 +155,9 @@ impl Table {
         Some(&self.records[record])
     }
 
-    /// Stores `stored` under the normalised `key`, replacing what was there.
-    pub(crate) fn insert(&mut self, key: &str, stored: Stored) {
+    /// Stores `stored` under the normalised `key`, replacing what was there; returns its
+    /// record's index.
+    pub(crate) fn insert(&mut self, key: &str, stored: Stored) -> usize {
         if !fits(self.len + 1, self.buckets.len()) {
             self.grow();
         }
@@ -197,6 +198,12 @@ impl Table {
             self.spilled.extend_from_slice(text);
         }
         self.buckets[index] = bucket;
+        record
+    }
+
+    /// The record at `index`, as [`Table::insert`] returned it.
+    pub(crate) fn record_mut(&mut self, index: usize) -> &mut Stored {
+        &mut self.records[index]
     }
 
     fn grow(&mut self) {
