@@ -164,12 +164,18 @@ where
         let context = this.context.take().expect("polled after completion");
         let (mut parts, body) = response.into_parts();
         let decision = should_rewrite(&context.method, parts.status, &parts.headers);
-        let page_buster = context
-            .page
-            .as_deref()
-            .and_then(|page| Some((page, context.buster.for_page(page).ok()?)));
-        let body = match (decision, page_buster) {
-            (Decision::Rewrite { charset }, Some((page, buster))) => {
+        // The page's buster (a parse of its URL) is made only for a response that needs it:
+        // most responses through a proxy are images and scripts.
+        let page_buster = || {
+            let page = context.page.as_deref()?;
+            Some((page, context.buster.for_page(page).ok()?))
+        };
+        let rewriting = match decision {
+            Decision::Rewrite { charset } => page_buster().map(|found| (charset, found)),
+            _ => None,
+        };
+        let body = match rewriting {
+            Some((charset, (page, buster))) => {
                 fix_headers(&mut parts.headers, context.buster.fingerprint());
                 let filter = match charset {
                     Some(charset) => BodyFilter::with_charset(&buster, &charset),
@@ -177,13 +183,15 @@ where
                 };
                 BustBody::rewriting(body, filter, page.to_owned(), context.on_report)
             }
-            (_, page_buster) => {
+            None => {
                 // A HEAD response carries the header fields a GET's would (RFC 9110,
                 // 9.3.2): those of a page a GET would rewrite are fixed alike.
-                let as_get = || should_rewrite(&Method::GET, parts.status, &parts.headers);
                 let head_of_rewritten = context.method == Method::HEAD
-                    && page_buster.is_some()
-                    && matches!(as_get(), Decision::Rewrite { .. });
+                    && matches!(
+                        should_rewrite(&Method::GET, parts.status, &parts.headers),
+                        Decision::Rewrite { .. }
+                    )
+                    && page_buster().is_some();
                 let not_modified = parts.status == StatusCode::NOT_MODIFIED;
                 if head_of_rewritten || (not_modified && context.confirms_rewritten) {
                     fix_headers(&mut parts.headers, context.buster.fingerprint());
