@@ -217,7 +217,7 @@ pub struct RewriteArgs {
     #[arg(long, value_name = "URL", default_value = "http://localhost/")]
     pub base_url: String,
     /// Write the rewritten tree (HTML rewritten, other files copied) to DIR instead of in
-    /// place; a DIR inside the site is not read as part of it.
+    /// place; a DIR inside the site is not read (nor hashed by --hash) as part of it.
     #[arg(short = 'o', long = "out", value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Write nothing; exit 1 if any file would change.

@@ -34,6 +34,23 @@ pub fn is_html(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"))
 }
 
+/// A filter for a walk of `root` that leaves out the directory `out` where it lies strictly
+/// inside `root` (links resolved): a run's output directory, whose files are a former run's
+/// copies, not the site's.
+pub fn leave_out(root: &Path, out: Option<&Path>) -> impl Fn(&walkdir::DirEntry) -> bool {
+    let canonical_root = fs::canonicalize(root).unwrap_or_else(|_| root.to_owned());
+    let below = out
+        .and_then(|out| fs::canonicalize(out).ok())
+        .and_then(|out| Some(out.strip_prefix(&canonical_root).ok()?.to_owned()))
+        .filter(|below| !below.as_os_str().is_empty());
+    let root = root.to_owned();
+    move |entry| {
+        below.as_deref().is_none_or(|below| {
+            !entry.file_type().is_dir() || entry.path().strip_prefix(&root).ok() != Some(below)
+        })
+    }
+}
+
 /// The pages under `root` (a directory) or `root` itself (a file). Symlinks are not
 /// followed; one pointing out of the tree is reported. `out`, the directory the pages are
 /// written to, is left out where it lies inside `root`: its pages are a former run's output,
@@ -48,17 +65,8 @@ pub fn find(root: &Path, out: Option<&Path>, found: &mut Found) {
         return;
     }
     let canonical_root = fs::canonicalize(root).unwrap_or_else(|_| root.to_owned());
-    let out_below_root = out
-        .and_then(|out| fs::canonicalize(out).ok())
-        .and_then(|out| Some(out.strip_prefix(&canonical_root).ok()?.to_owned()))
-        .filter(|below| !below.as_os_str().is_empty());
     let walk = WalkDir::new(root).follow_links(false).sort_by_file_name();
-    let not_out = |entry: &walkdir::DirEntry| {
-        out_below_root.as_deref().is_none_or(|below| {
-            !entry.file_type().is_dir() || entry.path().strip_prefix(root).ok() != Some(below)
-        })
-    };
-    for entry in walk.into_iter().filter_entry(not_out) {
+    for entry in walk.into_iter().filter_entry(leave_out(root, out)) {
         let entry = match entry {
             Ok(entry) => entry,
             Err(error) => {

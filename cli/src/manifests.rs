@@ -1,11 +1,13 @@
 //! Loading manifests (any supported format) and hashing a directory into one.
 
 use crate::args::{ManifestSource, RuleArgs};
+use crate::files;
 use anyhow::{Context, Result, bail};
 use cachebust::manifest::file_url_path;
 use cachebust::manifest::import::{Format, detect_and_import, import};
 use cachebust::{Builder, Manifest};
 use globset::{Glob, GlobSet, GlobSetBuilder};
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::Path;
 use walkdir::WalkDir;
@@ -22,12 +24,17 @@ const VERSION_LEN: usize = 10;
 /// Loads every `-m` file and the `--hash` directory (served at the root) into one manifest,
 /// later sources winning.
 pub fn load(source: &ManifestSource) -> Result<Manifest> {
-    load_served_at(source, "/")
+    load_served_at(source, "/", None)
 }
 
 /// [`load`], with the `--hash` directory's files served below `hashed_at` (a URL path ending
-/// in `/`).
-pub fn load_served_at(source: &ManifestSource, hashed_at: &str) -> Result<Manifest> {
+/// in `/`), and `out` (a rewrite's output directory) left out of the hashing where it lies
+/// inside that directory.
+pub fn load_served_at(
+    source: &ManifestSource,
+    hashed_at: &str,
+    out: Option<&Path>,
+) -> Result<Manifest> {
     if source.manifests.is_empty() && source.hash.is_none() {
         bail!("no manifest: give -m FILE (repeatable) or --hash DIR");
     }
@@ -39,7 +46,7 @@ pub fn load_served_at(source: &ManifestSource, hashed_at: &str) -> Result<Manife
         .map_err(anyhow::Error::msg)?;
     let mut manifest = Manifest::new();
     if let Some(dir) = &source.hash {
-        let hashed = hash_dir(dir, &[], &[], hashed_at)?;
+        let hashed = hash_dir(dir, &[], &[], hashed_at, out)?;
         let json = serde_json::to_string(&hashed)?;
         manifest.extend(
             Manifest::from_json(&json).with_context(|| format!("hashing {}", dir.display()))?,
@@ -102,12 +109,16 @@ fn globs(patterns: &[String], what: &str) -> Result<GlobSet> {
 
 /// Hashes the files under `dir` matching `include` (default: images) and not `exclude`:
 /// keys the files' URL paths with `dir` served at `served_at` (a URL path ending in `/`),
-/// short blake3 versions, sorted.
+/// short blake3 versions, sorted. `skip`, a directory inside `dir` (a rewrite's `--out`),
+/// is left out: its files are copies a former run wrote. Files are read and hashed on the
+/// current rayon pool (a site's images outweigh its pages); an error is the first in the
+/// walk's order, whatever order the workers met them in.
 pub fn hash_dir(
     dir: &Path,
     include: &[String],
     exclude: &[String],
     served_at: &str,
+    skip: Option<&Path>,
 ) -> Result<BTreeMap<String, String>> {
     let default: Vec<String> = DEFAULT_INCLUDE.iter().map(|s| s.to_string()).collect();
     let include = globs(
@@ -122,8 +133,9 @@ pub fn hash_dir(
     if !dir.is_dir() {
         bail!("{} is not a directory", dir.display());
     }
-    let mut entries = BTreeMap::new();
-    for entry in WalkDir::new(dir).follow_links(false).sort_by_file_name() {
+    let mut wanted = Vec::new();
+    let walk = WalkDir::new(dir).follow_links(false).sort_by_file_name();
+    for entry in walk.into_iter().filter_entry(files::leave_out(dir, skip)) {
         let entry = entry.with_context(|| format!("walking {}", dir.display()))?;
         if !entry.file_type().is_file() {
             continue;
@@ -140,15 +152,21 @@ pub fn hash_dir(
         if !include.is_match(&relative) || exclude.is_match(&relative) {
             continue;
         }
-        let bytes = std::fs::read(entry.path())
-            .with_context(|| format!("reading {}", entry.path().display()))?;
-        let hash = blake3::hash(&bytes).to_hex();
-        entries.insert(
-            format!("{served_at}{}", file_url_path(&relative)),
-            hash[..VERSION_LEN].to_owned(),
-        );
+        wanted.push((entry.into_path(), relative));
     }
-    Ok(entries)
+    let hashed: Vec<Result<(String, String)>> = wanted
+        .par_iter()
+        .map(|(path, relative)| {
+            let bytes =
+                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            let hash = blake3::hash(&bytes).to_hex();
+            Ok((
+                format!("{served_at}{}", file_url_path(relative)),
+                hash[..VERSION_LEN].to_owned(),
+            ))
+        })
+        .collect();
+    hashed.into_iter().collect()
 }
 
 /// `path` as the URL path of a directory: root-relative, `.`/`..` resolved, ending in `/`.

@@ -50,11 +50,20 @@ pub fn run(args: RewriteArgs) -> Result<ExitCode> {
     // Everything that can be wrong with the flags or the manifest is found before any file
     // is touched.
     let base = site_url(&args.base_url)?;
+    if args.jobs == Some(0) {
+        bail!("--jobs must be at least 1");
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.jobs.unwrap_or(0))
+        .build()
+        .context("starting the worker threads")?;
     let hashed_at = match &args.source.hash {
         Some(dir) => served_at(dir, &args.paths, &base),
         None => "/".to_owned(),
     };
-    let manifest = manifests::load_served_at(&args.source, &hashed_at)?;
+    // `--hash` reads its files on the workers too.
+    let manifest =
+        pool.install(|| manifests::load_served_at(&args.source, &hashed_at, args.out.as_deref()))?;
     let buster = manifests::rules(
         Builder::new(manifest).with_page_url(base.as_str()),
         &args.rules,
@@ -74,9 +83,6 @@ pub fn run(args: RewriteArgs) -> Result<ExitCode> {
     for path in &args.paths {
         std::fs::metadata(path).with_context(|| format!("{}", path.display()))?;
     }
-    if args.jobs == Some(0) {
-        bail!("--jobs must be at least 1");
-    }
     let mode = match (&args.out, args.check) {
         (Some(out), _) => Mode::Out(out),
         (None, true) => Mode::Check,
@@ -87,10 +93,6 @@ pub fn run(args: RewriteArgs) -> Result<ExitCode> {
     for path in &args.paths {
         files::find(path, args.out.as_deref(), &mut found);
     }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.jobs.unwrap_or(0))
-        .build()
-        .context("starting the worker threads")?;
     let progress = if args.quiet || !std::io::stderr().is_terminal() {
         ProgressBar::hidden()
     } else {

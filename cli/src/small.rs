@@ -10,7 +10,7 @@ use std::process::ExitCode;
 /// `cachebust manifest DIR`: hash the files under DIR into a native manifest.
 pub fn manifest(args: ManifestArgs) -> Result<ExitCode> {
     let served_at = manifests::url_directory(&args.prefix).context("--prefix")?;
-    let entries = manifests::hash_dir(&args.dir, &args.include, &args.exclude, &served_at)?;
+    let entries = manifests::hash_dir(&args.dir, &args.include, &args.exclude, &served_at, None)?;
     let json = serde_json::to_string_pretty(&entries)? + "\n";
     match &args.out {
         Some(path) => files::write_atomic(path, json.as_bytes())?,

@@ -292,6 +292,19 @@ fn an_out_directory_inside_the_site_is_not_read_as_the_site() {
     assert!(!out.join("dist").exists());
     assert_eq!(walk(&out).len(), files_before);
     assert!(read(out.join("index.html")).contains("?vh="));
+    // Nor is the output hashed as the site's assets by `--hash`: its images are a former
+    // run's copies, no file the site serves.
+    write(
+        site.join("copies.html"),
+        r#"<img src="/dist/img/logo.svg"><img src="/img/logo.svg">"#,
+    );
+    let run = rewrite_hashed(&site, &["--out", out.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    let copies = read(out.join("copies.html"));
+    assert!(
+        copies.starts_with(r#"<img src="/dist/img/logo.svg"><img src="/img/logo.svg?vh="#),
+        "{copies}"
+    );
 }
 
 #[test]
