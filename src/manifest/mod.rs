@@ -220,14 +220,7 @@ impl Manifest {
         manifest.reserve(pairs.iter().map(|(key, _)| key.as_str()));
         for (key, version) in pairs {
             // The pair's strings become the entry's own: nothing is copied.
-            if let Err(reason) = check_version(&version) {
-                return Err(Error::InvalidVersion {
-                    key,
-                    version,
-                    reason,
-                });
-            }
-            manifest.insert_entry(key, Entry::Version(version))?;
+            manifest.insert_version(key, version)?;
         }
         Ok(manifest)
     }
@@ -268,12 +261,19 @@ impl Manifest {
     /// # Ok::<(), cachebust::Error>(())
     /// ```
     pub fn insert(&mut self, key: &str, version: &str) -> Result<(), Error> {
-        check_version(version).map_err(|reason| Error::InvalidVersion {
-            key: key.into(),
-            version: version.into(),
-            reason,
-        })?;
-        self.insert_entry(key.into(), Entry::Version(version.into()))
+        self.insert_version(key.into(), version.into())
+    }
+
+    /// [`Manifest::insert`], taking the strings to keep.
+    fn insert_version(&mut self, key: String, version: String) -> Result<(), Error> {
+        if let Err(reason) = check_version(&version) {
+            return Err(Error::InvalidVersion {
+                key,
+                version,
+                reason,
+            });
+        }
+        self.insert_entry(key, Entry::Version(version))
     }
 
     /// Adds a rename entry: references to `key` get their path replaced by `target`, a
