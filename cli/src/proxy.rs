@@ -1,8 +1,11 @@
 //! `cachebust proxy`: a reverse proxy that rewrites HTML responses on their way through.
 //!
 //! ```text
-//! client ── Compression (to the client, HTML only) ── BustLayer ── Decompression ── upstream
+//! client ── Compression (pages rewritten) ── BustLayer ── Forward (decodes those pages) ── upstream
 //! ```
+//! The upstream is offered the content codings the client accepts that the proxy reads, so
+//! a page always comes in one it can rewrite, and any other response goes to the client as
+//! it came, in a coding the client accepts.
 //! The manifest is reloaded when a manifest file changes or on SIGHUP; a bad new manifest
 //! keeps the old one (and says why). SIGTERM or ctrl-c stops accepting and lets the
 //! requests under way finish.
@@ -11,29 +14,29 @@ use crate::args::ProxyArgs;
 use crate::manifests;
 use anyhow::{Context, Result, bail};
 use bytes::Bytes;
-use cachebust::http::BustLayer;
+use cachebust::http::{BustLayer, Decision, should_rewrite};
 use cachebust::{Builder, Buster};
-use http::{HeaderMap, HeaderValue, Request, Response, StatusCode, Uri, header};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri, header};
 use http_body_util::{BodyExt, Full, combinators::BoxBody};
 use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
-use tower::{ServiceBuilder, ServiceExt};
+use tower::{Layer, ServiceBuilder, ServiceExt};
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::Predicate;
-use tower_http::decompression::DecompressionLayer;
+use tower_http::decompression::{DecompressionBody, DecompressionLayer};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 type ProxyBody = BoxBody<Bytes, BoxError>;
 /// The response body the client gets: rewriting is not `Sync`, so neither is this.
 type ClientBody = http_body_util::combinators::UnsyncBoxBody<Bytes, BoxError>;
-type Stack =
-    tower::util::BoxCloneService<Request<Incoming>, Response<ClientBody>, std::convert::Infallible>;
+type Stack = tower::util::BoxCloneService<Request<Incoming>, Response<ClientBody>, Infallible>;
 
 /// Headers that belong to one connection, not to the message (RFC 9110 §7.6.1).
 const HOP_BY_HOP: [&str; 8] = [
@@ -80,21 +83,15 @@ fn build(args: &ProxyArgs) -> Result<Buster> {
     Ok(manifests::rules(Builder::new(manifest).with_page_url(&page), &args.rules).build()?)
 }
 
-/// Compresses to the client only what was rewritten: other bodies go through as they came.
+/// Compresses to the client only the pages rewritten (and the `HEAD` responses of such
+/// pages, as their `GET`): other bodies go through as they came.
 #[derive(Clone, Copy)]
-struct HtmlOnly;
+struct RewrittenOnly;
 
-impl Predicate for HtmlOnly {
+impl Predicate for RewrittenOnly {
     fn should_compress<B: http_body::Body>(&self, response: &Response<B>) -> bool {
-        response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| {
-                let mime = v.split(';').next().unwrap_or_default().trim();
-                mime.eq_ignore_ascii_case("text/html")
-                    || mime.eq_ignore_ascii_case("application/xhtml+xml")
-            })
+        let decision = should_rewrite(&Method::GET, response.status(), response.headers());
+        matches!(decision, Decision::Rewrite { .. })
     }
 }
 
@@ -112,7 +109,7 @@ async fn serve(args: ProxyArgs, upstream: Uri, buster: Buster) -> Result<ExitCod
         upstream,
     };
     let service = ServiceBuilder::new()
-        .layer(CompressionLayer::new().compress_when(HtmlOnly))
+        .layer(CompressionLayer::new().compress_when(RewrittenOnly))
         .layer(
             BustLayer::shared(shared)
                 .with_scheme(scheme)
@@ -128,7 +125,6 @@ async fn serve(args: ProxyArgs, upstream: Uri, buster: Buster) -> Result<ExitCod
                     );
                 }),
         )
-        .layer(DecompressionLayer::new())
         .service(forward)
         .map_response(|response: Response<_>| {
             response.map(|body| body.map_err(box_error).boxed_unsync())
@@ -240,8 +236,8 @@ struct Forward {
 }
 
 impl tower::Service<Request<Incoming>> for Forward {
-    type Response = Response<ProxyBody>;
-    type Error = std::convert::Infallible;
+    type Response = Response<DecompressionBody<ProxyBody>>;
+    type Error = Infallible;
     type Future = std::pin::Pin<
         Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>,
     >;
@@ -255,8 +251,86 @@ impl tower::Service<Request<Incoming>> for Forward {
 
     fn call(&mut self, request: Request<Incoming>) -> Self::Future {
         let this = self.clone();
-        Box::pin(async move { Ok(forward(&this.client, &this.upstream, request).await) })
+        Box::pin(async move {
+            let method = request.method().clone();
+            let response = forward(&this.client, &this.upstream, request).await;
+            Ok(decoded_if_rewritten(&method, response).await)
+        })
     }
+}
+
+/// The content codings the proxy reads (tower-http's decoders).
+const READABLE_CODINGS: [&str; 4] = ["gzip", "deflate", "br", "zstd"];
+
+/// Narrows the client's `Accept-Encoding` to the codings the proxy reads (and `identity`),
+/// keeping their weights: a page then comes in a coding the proxy can rewrite, and any
+/// other response in one the client accepts, to go to it as it came. Without any left,
+/// the upstream is offered none.
+fn offer_readable_codings(headers: &mut HeaderMap) {
+    let offered: Vec<String> = headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|coding| {
+            let name = coding.split(';').next().unwrap_or_default().trim();
+            name.eq_ignore_ascii_case("identity")
+                || READABLE_CODINGS
+                    .iter()
+                    .any(|r| name.eq_ignore_ascii_case(r))
+        })
+        .map(str::to_owned)
+        .collect();
+    headers.remove(header::ACCEPT_ENCODING);
+    match HeaderValue::from_str(&offered.join(", ")) {
+        Ok(value) if !offered.is_empty() => {
+            headers.insert(header::ACCEPT_ENCODING, value);
+        }
+        _ => {}
+    }
+}
+
+/// `response` with its body decoded when it is a page rewritten once decoded (a `HEAD`
+/// response as its `GET` would be); any other response as it came. (tower-http's decoders
+/// come as a layer, so the response is given to one by a service that has it.)
+async fn decoded_if_rewritten(
+    method: &Method,
+    response: Response<ProxyBody>,
+) -> Response<DecompressionBody<ProxyBody>> {
+    let decode = rewritten_once_decoded(method, &response);
+    let mut response = Some(response);
+    let upstream = tower::service_fn(move |_: Request<()>| {
+        std::future::ready(Ok::<_, Infallible>(
+            response.take().expect("one request, one response"),
+        ))
+    });
+    let decoder = DecompressionLayer::new()
+        .gzip(decode)
+        .deflate(decode)
+        .br(decode)
+        .zstd(decode);
+    match decoder.layer(upstream).oneshot(Request::new(())).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
+}
+
+/// Whether `response`, to a `method` request, has a content coding and is rewritten once
+/// decoded.
+fn rewritten_once_decoded<B>(method: &Method, response: &Response<B>) -> bool {
+    if !response.headers().contains_key(header::CONTENT_ENCODING) {
+        return false;
+    }
+    let mut headers = response.headers().clone();
+    headers.remove(header::CONTENT_ENCODING);
+    let method = if method == Method::HEAD {
+        &Method::GET
+    } else {
+        method
+    };
+    let decision = should_rewrite(method, response.status(), &headers);
+    matches!(decision, Decision::Rewrite { .. })
 }
 
 fn box_error<E: Into<BoxError>>(error: E) -> BoxError {
@@ -281,6 +355,7 @@ async fn forward(
         Err(_) => return error_response(StatusCode::BAD_REQUEST, "bad request target"),
     };
     remove_hop_by_hop(&mut parts.headers);
+    offer_readable_codings(&mut parts.headers);
     if let Ok(host) = HeaderValue::from_str(upstream.authority().expect("checked").as_str()) {
         parts.headers.insert(header::HOST, host);
     }

@@ -19,6 +19,9 @@ use tempfile::TempDir;
 
 type Body = BoxBody<Bytes, std::io::Error>;
 
+/// A script, which names an image as a page would.
+const SCRIPT: &str = r#"document.body.innerHTML = '<img src="/img/a.png">';"#;
+
 const PAGE: &str = r#"<html><head><link rel="icon" href="/img/a.png"></head><body><img src="img/a.png" srcset="/img/a.png 1x, /img/b.png 2x"><a href="/img/a.png">a link</a></body></html>"#;
 
 fn full(bytes: impl Into<Bytes>) -> Body {
@@ -149,6 +152,33 @@ async fn upstream_route(
             response
                 .headers_mut()
                 .insert(header::CONTENT_ENCODING, encoding.parse().unwrap());
+            response
+        }
+        // Compressed when the request accepts gzip, as a web server does.
+        "/app.js" => {
+            let gzip_accepted = request
+                .headers()
+                .get(header::ACCEPT_ENCODING)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("gzip"));
+            let response = Response::builder().header(header::CONTENT_TYPE, "text/javascript");
+            if gzip_accepted {
+                let encoded = gzip(SCRIPT.as_bytes());
+                response
+                    .header(header::CONTENT_ENCODING, "gzip")
+                    .header(header::CONTENT_LENGTH, encoded.len())
+                    .header(header::ETAG, "\"js-gzip\"")
+                    .body(full(encoded))
+            } else {
+                response.header(header::ETAG, "\"js\"").body(full(SCRIPT))
+            }
+            .unwrap()
+        }
+        "/gzip-no-transform.html" => {
+            let mut response = html(gzip(PAGE.as_bytes()));
+            let headers = response.headers_mut();
+            headers.insert(header::CONTENT_ENCODING, "gzip".parse().unwrap());
+            headers.insert(header::CACHE_CONTROL, "no-transform".parse().unwrap());
             response
         }
         "/image.png" => Response::builder()
@@ -534,6 +564,87 @@ fn html_is_rewritten_and_the_rest_passes() {
             )),
             "{seen}"
         );
+    });
+}
+
+/// Only the pages rewritten are decoded and encoded again: every other response reaches the
+/// client in the content coding the upstream gave it, which the client accepted.
+#[test]
+fn what_is_not_rewritten_keeps_its_content_coding() {
+    let dir = TempDir::new().unwrap();
+    let manifest = manifest_file(&dir, VERSIONS);
+    runtime().block_on(async {
+        let (_upstream, proxy, client) = proxied(&manifest).await;
+        let accepts_gzip = [("accept-encoding", "gzip")];
+
+        let (parts, body) = get(&client, proxy.addr, "/app.js", &accepts_gzip).await;
+        assert_eq!(body.unwrap(), gzip(SCRIPT.as_bytes()));
+        assert_eq!(parts.headers[header::CONTENT_ENCODING], "gzip");
+        assert_eq!(parts.headers[header::ETAG], "\"js-gzip\"");
+        assert_eq!(
+            parts.headers[header::CONTENT_LENGTH],
+            gzip(SCRIPT.as_bytes()).len().to_string()
+        );
+        // A client that accepts no coding: the upstream is asked for none.
+        let (parts, body) = get(&client, proxy.addr, "/app.js", &[]).await;
+        assert_eq!(body.unwrap(), SCRIPT.as_bytes());
+        assert!(parts.headers.get(header::CONTENT_ENCODING).is_none());
+        assert_eq!(parts.headers[header::ETAG], "\"js\"");
+
+        // `no-transform`: not even the content coding changes.
+        let (parts, body) = get(
+            &client,
+            proxy.addr,
+            "/gzip-no-transform.html",
+            &accepts_gzip,
+        )
+        .await;
+        assert_eq!(body.unwrap(), gzip(PAGE.as_bytes()));
+        assert_eq!(parts.headers[header::CONTENT_ENCODING], "gzip");
+        let (parts, body) = get(&client, proxy.addr, "/no-transform.html", &accepts_gzip).await;
+        assert_eq!(body.unwrap(), PAGE.as_bytes());
+        assert!(parts.headers.get(header::CONTENT_ENCODING).is_none());
+
+        // The upstream is offered only the codings the client accepts and the proxy reads, so
+        // that a page always comes in one it can rewrite.
+        let (_, body) = get(
+            &client,
+            proxy.addr,
+            "/headers",
+            &[("accept-encoding", "gzip, dcb, br;q=0.5, compress, zstd")],
+        )
+        .await;
+        let seen = String::from_utf8(body.unwrap().to_vec()).unwrap();
+        assert!(
+            seen.contains("accept-encoding: gzip, br;q=0.5, zstd\n"),
+            "{seen}"
+        );
+        let (_, body) = get(
+            &client,
+            proxy.addr,
+            "/headers",
+            &[("accept-encoding", "dcb")],
+        )
+        .await;
+        let seen = String::from_utf8(body.unwrap().to_vec()).unwrap();
+        assert!(!seen.contains("accept-encoding"), "{seen}");
+
+        // A page is still rewritten and compressed as the client asks.
+        let (parts, body) = get(
+            &client,
+            proxy.addr,
+            "/gzip.html",
+            &[("accept-encoding", "br")],
+        )
+        .await;
+        assert_eq!(parts.headers[header::CONTENT_ENCODING], "br");
+        let mut decoded = String::new();
+        std::io::Read::read_to_string(
+            &mut brotli::Decompressor::new(&body.unwrap()[..], 4096),
+            &mut decoded,
+        )
+        .unwrap();
+        assert_eq!(decoded, rewritten_page());
     });
 }
 
