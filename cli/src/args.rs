@@ -151,6 +151,10 @@ pub struct ProxyArgs {
     /// Seconds between checks of the manifest files for changes.
     #[arg(long, value_name = "SECONDS", default_value = "1")]
     pub reload_interval: f64,
+    /// Send the upstream the client's Host header (for an application that serves several
+    /// hosts, or builds its URLs from Host) instead of the upstream's own.
+    #[arg(long)]
+    pub preserve_host: bool,
 }
 
 /// Where versions come from.

@@ -107,6 +107,7 @@ async fn serve(args: ProxyArgs, upstream: Uri, buster: Buster) -> Result<ExitCod
     let forward = Forward {
         client: Client::builder(TokioExecutor::new()).build_http(),
         upstream,
+        preserve_host: args.preserve_host,
     };
     let service = ServiceBuilder::new()
         .layer(CompressionLayer::new().compress_when(RewrittenOnly))
@@ -233,6 +234,8 @@ fn remove_hop_by_hop(headers: &mut HeaderMap) {
 struct Forward {
     client: Client<HttpConnector, Incoming>,
     upstream: Uri,
+    /// Whether the upstream gets the client's `Host` rather than its own.
+    preserve_host: bool,
 }
 
 impl tower::Service<Request<Incoming>> for Forward {
@@ -253,7 +256,7 @@ impl tower::Service<Request<Incoming>> for Forward {
         let this = self.clone();
         Box::pin(async move {
             let method = request.method().clone();
-            let response = forward(&this.client, &this.upstream, request).await;
+            let response = forward(&this, request).await;
             Ok(decoded_if_rewritten(&method, response).await)
         })
     }
@@ -338,11 +341,8 @@ fn box_error<E: Into<BoxError>>(error: E) -> BoxError {
 }
 
 /// Sends the request upstream; an upstream that cannot be reached is a 502.
-async fn forward(
-    client: &Client<HttpConnector, Incoming>,
-    upstream: &Uri,
-    request: Request<Incoming>,
-) -> Response<ProxyBody> {
+async fn forward(to: &Forward, request: Request<Incoming>) -> Response<ProxyBody> {
+    let upstream = &to.upstream;
     let (mut parts, body) = request.into_parts();
     let base = upstream.path().trim_end_matches('/');
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
@@ -356,10 +356,13 @@ async fn forward(
     };
     remove_hop_by_hop(&mut parts.headers);
     offer_readable_codings(&mut parts.headers);
-    if let Ok(host) = HeaderValue::from_str(upstream.authority().expect("checked").as_str()) {
-        parts.headers.insert(header::HOST, host);
+    if !to.preserve_host {
+        let authority = upstream.authority().expect("checked at start");
+        if let Ok(host) = HeaderValue::from_str(authority.as_str()) {
+            parts.headers.insert(header::HOST, host);
+        }
     }
-    match client.request(Request::from_parts(parts, body)).await {
+    match to.client.request(Request::from_parts(parts, body)).await {
         Ok(response) => {
             let (mut parts, body) = response.into_parts();
             // The client's connection has its own version; hyper writes its own framing.

@@ -649,6 +649,29 @@ fn what_is_not_rewritten_keeps_its_content_coding() {
 }
 
 #[test]
+fn the_upstream_gets_its_own_host_unless_the_clients_is_preserved() {
+    let dir = TempDir::new().unwrap();
+    let manifest = manifest_file(&dir, VERSIONS);
+    runtime().block_on(async {
+        let upstream = start_upstream().await;
+        let client = client();
+        for (extra, host) in [
+            (&[][..], upstream.addr.to_string()),
+            (&["--preserve-host"][..], "site.test:PORT".to_string()),
+        ] {
+            let proxy = start_proxy(upstream.addr, &manifest, extra);
+            let (_, body) = get(&client, proxy.addr, "/headers", &[]).await;
+            let seen = String::from_utf8(body.unwrap().to_vec()).unwrap();
+            let host = host.replace("PORT", &proxy.addr.port().to_string());
+            let has_line = |line: String| seen.lines().any(|l| l == line);
+            assert!(has_line(format!("host: {host}")), "{extra:?}: {seen}");
+            let forwarded_host = format!("x-forwarded-host: site.test:{}", proxy.addr.port());
+            assert!(has_line(forwarded_host), "{seen}");
+        }
+    });
+}
+
+#[test]
 fn a_truncated_upstream_fails_the_client_body() {
     let dir = TempDir::new().unwrap();
     let manifest = manifest_file(&dir, VERSIONS);
