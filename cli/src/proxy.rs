@@ -108,6 +108,7 @@ async fn serve(args: ProxyArgs, upstream: Uri, buster: Buster) -> Result<ExitCod
         client: Client::builder(TokioExecutor::new()).build_http(),
         upstream,
         preserve_host: args.preserve_host,
+        scheme,
     };
     let service = ServiceBuilder::new()
         .layer(CompressionLayer::new().compress_when(RewrittenOnly))
@@ -236,6 +237,8 @@ struct Forward {
     upstream: Uri,
     /// Whether the upstream gets the client's `Host` rather than its own.
     preserve_host: bool,
+    /// The scheme the clients speak.
+    scheme: &'static str,
 }
 
 impl tower::Service<Request<Incoming>> for Forward {
@@ -356,10 +359,22 @@ async fn forward(to: &Forward, request: Request<Incoming>) -> Response<ProxyBody
     };
     remove_hop_by_hop(&mut parts.headers);
     offer_readable_codings(&mut parts.headers);
+    // With the upstream's own `Host`, the URLs it writes name itself: those in the redirect
+    // headers are given back to the client's host.
+    let mut relocation = None;
     if !to.preserve_host {
         let authority = upstream.authority().expect("checked at start");
         if let Ok(host) = HeaderValue::from_str(authority.as_str()) {
-            parts.headers.insert(header::HOST, host);
+            relocation = parts
+                .headers
+                .insert(header::HOST, host)
+                .and_then(|client_host| client_host.to_str().ok().map(str::to_owned))
+                .map(|client_host| {
+                    (
+                        format!("http://{authority}{base}"),
+                        format!("{}://{client_host}", to.scheme),
+                    )
+                });
         }
     }
     match to.client.request(Request::from_parts(parts, body)).await {
@@ -368,11 +383,40 @@ async fn forward(to: &Forward, request: Request<Incoming>) -> Response<ProxyBody
             // The client's connection has its own version; hyper writes its own framing.
             parts.version = http::Version::HTTP_11;
             remove_hop_by_hop(&mut parts.headers);
+            if let Some((upstream_url, client_url)) = relocation {
+                relocate(&mut parts.headers, &upstream_url, &client_url);
+            }
             Response::from_parts(parts, body.map_err(box_error).boxed())
         }
         Err(error) => {
             tracing::warn!(%error, "upstream request failed");
             error_response(StatusCode::BAD_GATEWAY, "the upstream could not be reached")
+        }
+    }
+}
+
+/// Gives the URLs under `upstream_url` in `Location` and `Content-Location` to the client
+/// under `client_url`, as a reverse proxy does (nginx's `proxy_redirect default`).
+fn relocate(headers: &mut HeaderMap, upstream_url: &str, client_url: &str) {
+    for name in [header::LOCATION, header::CONTENT_LOCATION] {
+        let Some(url) = headers.get(&name).and_then(|v| v.to_str().ok()) else {
+            continue;
+        };
+        let Some(rest) = url
+            .get(..upstream_url.len())
+            .filter(|start| start.eq_ignore_ascii_case(upstream_url))
+            .map(|_| &url[upstream_url.len()..])
+            .filter(|rest| rest.is_empty() || rest.starts_with(['/', '?', '#']))
+        else {
+            continue;
+        };
+        let rest = if rest.starts_with('/') {
+            rest
+        } else {
+            &format!("/{rest}")
+        };
+        if let Ok(value) = HeaderValue::from_str(&format!("{client_url}{rest}")) {
+            headers.insert(name, value);
         }
     }
 }
@@ -425,6 +469,43 @@ async fn reload(args: ProxyArgs, shared: Arc<RwLock<Buster>>) {
                 error = format!("{error:#}"),
                 "manifest not reloaded; keeping the old one"
             ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirects_under_the_upstream_come_back_to_the_client() {
+        let relocated = |location: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::LOCATION, location.parse().unwrap());
+            relocate(
+                &mut headers,
+                "http://127.0.0.1:3000/app",
+                "https://site.test",
+            );
+            headers[header::LOCATION].to_str().unwrap().to_owned()
+        };
+        assert_eq!(
+            relocated("http://127.0.0.1:3000/app/login?next=/"),
+            "https://site.test/login?next=/"
+        );
+        assert_eq!(relocated("HTTP://127.0.0.1:3000/app"), "https://site.test/");
+        assert_eq!(
+            relocated("http://127.0.0.1:3000/app?a"),
+            "https://site.test/?a"
+        );
+        // Not under the upstream's path, another host, or relative: as they are.
+        for location in [
+            "http://127.0.0.1:3000/application",
+            "http://127.0.0.1:3000/other",
+            "http://127.0.0.1:30001/app/x",
+            "/app/x",
+        ] {
+            assert_eq!(relocated(location), location);
         }
     }
 }

@@ -181,6 +181,23 @@ async fn upstream_route(
             headers.insert(header::CACHE_CONTROL, "no-transform".parse().unwrap());
             response
         }
+        // A redirect written, as many applications write one, with the host asked for.
+        "/moved" => {
+            let host = request.headers()[header::HOST].to_str().unwrap();
+            Response::builder()
+                .status(StatusCode::FOUND)
+                .header(
+                    header::LOCATION,
+                    format!("http://{host}/page.html?from=moved"),
+                )
+                .body(full(""))
+                .unwrap()
+        }
+        "/moved-away" => Response::builder()
+            .status(StatusCode::FOUND)
+            .header(header::LOCATION, "http://elsewhere.test/page.html")
+            .body(full(""))
+            .unwrap(),
         "/image.png" => Response::builder()
             .header(header::CONTENT_TYPE, "image/png")
             .header(header::ETAG, "\"img\"")
@@ -649,7 +666,7 @@ fn what_is_not_rewritten_keeps_its_content_coding() {
 }
 
 #[test]
-fn the_upstream_gets_its_own_host_unless_the_clients_is_preserved() {
+fn the_upstream_gets_its_own_host_unless_the_clients_is_preserved_and_redirects_come_back() {
     let dir = TempDir::new().unwrap();
     let manifest = manifest_file(&dir, VERSIONS);
     runtime().block_on(async {
@@ -667,6 +684,21 @@ fn the_upstream_gets_its_own_host_unless_the_clients_is_preserved() {
             assert!(has_line(format!("host: {host}")), "{extra:?}: {seen}");
             let forwarded_host = format!("x-forwarded-host: site.test:{}", proxy.addr.port());
             assert!(has_line(forwarded_host), "{seen}");
+            // Either way the client is sent back to itself, not to the upstream.
+            let (parts, _) = get(&client, proxy.addr, "/moved", &[]).await;
+            assert_eq!(
+                parts.headers[header::LOCATION],
+                format!(
+                    "http://site.test:{}/page.html?from=moved",
+                    proxy.addr.port()
+                ),
+                "{extra:?}"
+            );
+            let (parts, _) = get(&client, proxy.addr, "/moved-away", &[]).await;
+            assert_eq!(
+                parts.headers[header::LOCATION],
+                "http://elsewhere.test/page.html"
+            );
         }
     });
 }
