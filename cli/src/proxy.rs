@@ -507,5 +507,17 @@ mod tests {
         ] {
             assert_eq!(relocated(location), location);
         }
+        let mut headers = HeaderMap::new();
+        let upstream_page = "http://127.0.0.1:3000/app/page.html";
+        headers.insert(header::CONTENT_LOCATION, upstream_page.parse().unwrap());
+        relocate(
+            &mut headers,
+            "http://127.0.0.1:3000/app",
+            "https://site.test",
+        );
+        assert_eq!(
+            headers[header::CONTENT_LOCATION],
+            "https://site.test/page.html"
+        );
     }
 }
