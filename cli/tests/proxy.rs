@@ -646,6 +646,14 @@ fn what_is_not_rewritten_keeps_its_content_coding() {
         let seen = String::from_utf8(body.unwrap().to_vec()).unwrap();
         assert!(!seen.contains("accept-encoding"), "{seen}");
 
+        // A `HEAD` of a page that came encoded: the header fields of its `GET`.
+        let (parts, body) =
+            get_method(&client, proxy.addr, "HEAD", "/gzip.html", &accepts_gzip).await;
+        assert_eq!(parts.status, 200);
+        assert_eq!(parts.headers[header::CONTENT_ENCODING], "gzip");
+        assert!(parts.headers.get(header::CONTENT_LENGTH).is_none());
+        assert!(body.unwrap().is_empty());
+
         // A page is still rewritten and compressed as the client asks.
         let (parts, body) = get(
             &client,
