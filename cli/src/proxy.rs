@@ -271,21 +271,29 @@ const READABLE_CODINGS: [&str; 4] = ["gzip", "deflate", "br", "zstd"];
 /// Narrows the client's `Accept-Encoding` to the codings the proxy reads (and `identity`),
 /// keeping their weights: a page then comes in a coding the proxy can rewrite, and any
 /// other response in one the client accepts, to go to it as it came. Without any left,
-/// the upstream is offered none.
+/// the upstream is offered none. (Browsers offer only readable codings: their header is
+/// left as it is.)
 fn offer_readable_codings(headers: &mut HeaderMap) {
-    let offered: Vec<String> = headers
-        .get_all(header::ACCEPT_ENCODING)
+    let readable = |coding: &str| {
+        let name = coding.split(';').next().unwrap_or_default().trim();
+        name.eq_ignore_ascii_case("identity")
+            || READABLE_CODINGS
+                .iter()
+                .any(|r| name.eq_ignore_ascii_case(r))
+    };
+    let values = headers.get_all(header::ACCEPT_ENCODING);
+    if values
+        .iter()
+        .all(|v| v.to_str().is_ok_and(|v| v.split(',').all(readable)))
+    {
+        return;
+    }
+    let offered: Vec<String> = values
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .map(str::trim)
-        .filter(|coding| {
-            let name = coding.split(';').next().unwrap_or_default().trim();
-            name.eq_ignore_ascii_case("identity")
-                || READABLE_CODINGS
-                    .iter()
-                    .any(|r| name.eq_ignore_ascii_case(r))
-        })
+        .filter(|coding| readable(coding))
         .map(str::to_owned)
         .collect();
     headers.remove(header::ACCEPT_ENCODING);
@@ -349,10 +357,8 @@ async fn forward(to: &Forward, request: Request<Incoming>) -> Response<ProxyBody
     let (mut parts, body) = request.into_parts();
     let base = upstream.path().trim_end_matches('/');
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    let uri = format!(
-        "http://{}{base}{path}",
-        upstream.authority().expect("checked at start")
-    );
+    let authority = upstream.authority().expect("checked at start");
+    let uri = format!("http://{authority}{base}{path}");
     parts.uri = match uri.parse() {
         Ok(uri) => uri,
         Err(_) => return error_response(StatusCode::BAD_REQUEST, "bad request target"),
@@ -361,29 +367,23 @@ async fn forward(to: &Forward, request: Request<Incoming>) -> Response<ProxyBody
     offer_readable_codings(&mut parts.headers);
     // With the upstream's own `Host`, the URLs it writes name itself: those in the redirect
     // headers are given back to the client's host.
-    let mut relocation = None;
-    if !to.preserve_host {
-        let authority = upstream.authority().expect("checked at start");
-        if let Ok(host) = HeaderValue::from_str(authority.as_str()) {
-            relocation = parts
-                .headers
-                .insert(header::HOST, host)
-                .and_then(|client_host| client_host.to_str().ok().map(str::to_owned))
-                .map(|client_host| {
-                    (
-                        format!("http://{authority}{base}"),
-                        format!("{}://{client_host}", to.scheme),
-                    )
-                });
-        }
-    }
+    let client_host = match HeaderValue::from_str(authority.as_str()) {
+        Ok(host) if !to.preserve_host => parts.headers.insert(header::HOST, host),
+        _ => None,
+    };
     match to.client.request(Request::from_parts(parts, body)).await {
         Ok(response) => {
             let (mut parts, body) = response.into_parts();
             // The client's connection has its own version; hyper writes its own framing.
             parts.version = http::Version::HTTP_11;
             remove_hop_by_hop(&mut parts.headers);
-            if let Some((upstream_url, client_url)) = relocation {
+            let client_host = client_host.as_ref().and_then(|h| h.to_str().ok());
+            let redirected = RELOCATED
+                .iter()
+                .any(|name| parts.headers.contains_key(name));
+            if let (Some(client_host), true) = (client_host, redirected) {
+                let upstream_url = format!("http://{authority}{base}");
+                let client_url = format!("{}://{client_host}", to.scheme);
                 relocate(&mut parts.headers, &upstream_url, &client_url);
             }
             Response::from_parts(parts, body.map_err(box_error).boxed())
@@ -395,10 +395,13 @@ async fn forward(to: &Forward, request: Request<Incoming>) -> Response<ProxyBody
     }
 }
 
-/// Gives the URLs under `upstream_url` in `Location` and `Content-Location` to the client
-/// under `client_url`, as a reverse proxy does (nginx's `proxy_redirect default`).
+/// The headers whose URLs [`relocate`] gives back to the client.
+const RELOCATED: [header::HeaderName; 2] = [header::LOCATION, header::CONTENT_LOCATION];
+
+/// Gives the URLs under `upstream_url` in the [`RELOCATED`] headers to the client under
+/// `client_url`, as a reverse proxy does (nginx's `proxy_redirect default`).
 fn relocate(headers: &mut HeaderMap, upstream_url: &str, client_url: &str) {
-    for name in [header::LOCATION, header::CONTENT_LOCATION] {
+    for name in RELOCATED {
         let Some(url) = headers.get(&name).and_then(|v| v.to_str().ok()) else {
             continue;
         };
