@@ -423,6 +423,13 @@ async fn get_method(
     (parts, body)
 }
 
+/// The request header fields the upstream saw, one `name: value` line each, for a request
+/// to the proxy carrying `headers`.
+async fn seen_upstream(client: &HttpClient, addr: SocketAddr, headers: &[(&str, &str)]) -> String {
+    let (_, body) = get(client, addr, "/headers", headers).await;
+    String::from_utf8(body.unwrap().to_vec()).unwrap()
+}
+
 /// Whether a response carries the upstream page's `ETag` ("abc") made weak and tied to the
 /// manifest's fingerprint.
 fn etag_of_rewritten(parts: &http::response::Parts) -> bool {
@@ -561,14 +568,7 @@ fn html_is_rewritten_and_the_rest_passes() {
         assert_eq!(echoed, &b"POST /echo?a=1&b=2 posted body"[..]);
 
         // The upstream learns who asked.
-        let (_, body) = get(
-            &client,
-            proxy.addr,
-            "/headers",
-            &[("x-forwarded-for", "10.9.8.7")],
-        )
-        .await;
-        let seen = String::from_utf8(body.unwrap().to_vec()).unwrap();
+        let seen = seen_upstream(&client, proxy.addr, &[("x-forwarded-for", "10.9.8.7")]).await;
         assert!(
             seen.contains("x-forwarded-for: 10.9.8.7, 127.0.0.1"),
             "{seen}"
@@ -624,26 +624,17 @@ fn what_is_not_rewritten_keeps_its_content_coding() {
 
         // The upstream is offered only the codings the client accepts and the proxy reads, so
         // that a page always comes in one it can rewrite.
-        let (_, body) = get(
+        let seen = seen_upstream(
             &client,
             proxy.addr,
-            "/headers",
             &[("accept-encoding", "gzip, dcb, br;q=0.5, compress, zstd")],
         )
         .await;
-        let seen = String::from_utf8(body.unwrap().to_vec()).unwrap();
         assert!(
             seen.contains("accept-encoding: gzip, br;q=0.5, zstd\n"),
             "{seen}"
         );
-        let (_, body) = get(
-            &client,
-            proxy.addr,
-            "/headers",
-            &[("accept-encoding", "dcb")],
-        )
-        .await;
-        let seen = String::from_utf8(body.unwrap().to_vec()).unwrap();
+        let seen = seen_upstream(&client, proxy.addr, &[("accept-encoding", "dcb")]).await;
         assert!(!seen.contains("accept-encoding"), "{seen}");
 
         // A `HEAD` of a page that came encoded: the header fields of its `GET`.
@@ -685,8 +676,7 @@ fn the_upstream_gets_its_own_host_unless_the_clients_is_preserved_and_redirects_
             (&["--preserve-host"][..], "site.test:PORT".to_string()),
         ] {
             let proxy = start_proxy(upstream.addr, &manifest, extra);
-            let (_, body) = get(&client, proxy.addr, "/headers", &[]).await;
-            let seen = String::from_utf8(body.unwrap().to_vec()).unwrap();
+            let seen = seen_upstream(&client, proxy.addr, &[]).await;
             let host = host.replace("PORT", &proxy.addr.port().to_string());
             let has_line = |line: String| seen.lines().any(|l| l == line);
             assert!(has_line(format!("host: {host}")), "{extra:?}: {seen}");
