@@ -173,13 +173,18 @@
 //!   is in scope like any other site reference.
 //! - Whole documents and streams are rewritten alike but found differently. A whole
 //!   document ([`Buster::rewrite_str`], [`Buster::rewrite_bytes`], [`Buster::rewrite_to`])
-//!   is looked at first, and lol_html gets handlers only for the element names it holds
-//!   that the attribute table names (with `<style>`, `<noscript>`, `<base>`), plus those of
+//!   is looked at first, and lol_html finds only the elements of the names it holds that
+//!   the attribute table names (with `<style>`, `<noscript>`, `<base>`), plus those of
 //!   elements that carry a `style` attribute, found by reading every `<` as a start tag the
 //!   way the tokenizer reads one (too many names, or a name no selector can spell, and it
-//!   gets the handler on every element). A stream, whose content is not known ahead, gets
-//!   one handler on every element. Output and report are the same either way (a property
-//!   test and the fuzz target check it).
+//!   finds every element). It finds them by name, with lol_html's tokenizer and without
+//!   its selector engine (the elements of a page at the cost of tokenizing it), except on a
+//!   page that may hold both an `<svg>` or `<math>` and a `<style>` or `<noscript>`, where
+//!   only the selector engine's stack of open elements tells where a foreign `<style>` ends.
+//!   A stream, whose content is not known ahead, gets lol_html's selector `*`. Output and
+//!   report are the same either way (a property test and the fuzz target check it); the
+//!   one difference is memory: a whole document found by name keeps no stack of open
+//!   elements, so nesting depth does not count against the parser memory limit.
 //! - An attribute table's element names are at most 16 bytes long (no HTML or SVG element is
 //!   longer); [`Builder::build`] refuses a longer one.
 //! - Over HTTP (module `http`, feature `http`), the page URL is the request's `Host` and path, with

@@ -61,14 +61,27 @@ fn deep_nesting_and_many_tags() {
         "<div>".repeat(100_000),
         "</div>".repeat(100_000)
     );
-    // Past the default parser memory, the page passes through unchanged, and says so.
-    let (out, report) = buster().rewrite_bytes(nested.as_bytes());
+    let rewritten = nested.len() + "\"?vh=v1\"".len();
+    // A stream gets a handler on every element, and lol_html's stack of open elements for
+    // it outgrows the default parser memory: the page passes through unchanged, and says so.
+    let (out, report) = rewrite_chunked(&buster(), nested.as_bytes(), || 65536);
     assert!(out == nested.as_bytes());
     assert!(report.bail_out.is_some());
     // With room, it is rewritten.
-    let (out, report) = roomy(64).rewrite_bytes(nested.as_bytes());
-    assert_eq!(out.len(), nested.len() + "\"?vh=v1\"".len());
+    let (out, report) = rewrite_chunked(&roomy(64), nested.as_bytes(), || 65536);
+    assert_eq!(out.len(), rewritten);
     assert!(report.bail_out.is_none());
+    // A whole document has its elements found by name, with no such stack: rewritten
+    // within the default.
+    let (out, report) = buster().rewrite_bytes(nested.as_bytes());
+    assert_eq!(out.len(), rewritten);
+    assert!(report.bail_out.is_none());
+    // Unless it may hold a `<style>` in SVG, which only the stack can end: then it goes
+    // through lol_html's selectors.
+    let styled = format!("<svg></svg><style>p{{}}</style>{nested}");
+    let (out, report) = buster().rewrite_bytes(styled.as_bytes());
+    assert!(out == styled.as_bytes());
+    assert!(report.bail_out.is_some());
     let mismatched = "<a></b>".repeat(1_000_000);
     // A million open `<a>`s outgrow the default parser memory: the page passes through
     // unchanged (reported), and nothing is lost either way.

@@ -185,27 +185,57 @@ impl<'i> Doc<'i> {
         let range = el.source_location().bytes();
         match self.with_input(range.clone(), |tag| opens_text(tag).is_some()) {
             Some(false) => {
-                let mut state = self.lock_state();
-                state.pending.push(range);
-                if state.pending.len() >= PENDING_BATCH {
-                    drop(state);
-                    self.read_pending();
-                }
+                self.note_start_tag(range);
                 Ok(())
             }
             // Whose text is rewritten too: its end tag has to be seen.
             Some(true) => {
-                self.read_pending();
-                self.with_input(range.clone(), |tag| {
-                    self.on_start_tag(Some(el), tag, range.start)
-                })
-                .expect("kept until the write that reported it returns")
+                let opening = Opening {
+                    can_have_content: el.can_have_content(),
+                    svg: el.namespace_uri() == SVG_NAMESPACE,
+                };
+                if !self.text_start_tag(range, opening) {
+                    return Ok(());
+                }
+                let shared_state = Arc::clone(&self.state);
+                el.on_end_tag(Box::new(move |end| {
+                    let at = end.source_location().bytes().start;
+                    lock(&shared_state).events.push(Event::TextEnd { at });
+                    Ok(())
+                }))
             }
             None => {
                 self.read_pending();
                 self.on_unretained_element(el)
             }
         }
+    }
+
+    /// Puts aside the start tag at `range` of the input (of an element whose text is not
+    /// rewritten), to be read with the next batch.
+    pub(crate) fn note_start_tag(&self, range: Range<usize>) {
+        let mut state = self.lock_state();
+        state.pending.push(range);
+        if state.pending.len() >= PENDING_BATCH {
+            drop(state);
+            self.read_pending();
+        }
+    }
+
+    /// Reads the start tag at `range` of the input, of an element whose text is rewritten
+    /// too (after the tags put aside before it); returns whether its text starts there, in
+    /// which case the caller reports where it ends ([`Doc::text_end`]).
+    pub(crate) fn text_start_tag(&self, range: Range<usize>, opening: Opening) -> bool {
+        self.read_pending();
+        self.with_input(range.clone(), |tag| {
+            self.read_start_tag(&mut self.lock_state(), Some(opening), tag, range.start)
+        })
+        .expect("kept until the write that reported it returns")
+    }
+
+    /// The text started by [`Doc::text_start_tag`] ends at `at` (its end tag).
+    pub(crate) fn text_end(&self, at: usize) {
+        self.lock_state().events.push(Event::TextEnd { at });
     }
 
     /// Calls `f` with the input bytes at `range`, if they are at hand (a stream keeps only
@@ -238,30 +268,20 @@ impl<'i> Doc<'i> {
             let tag = input
                 .get(range.clone())
                 .expect("kept until the write that reported it returns");
-            self.read_start_tag(state, None, tag, range.start)
-                .expect("only marking a text can fail");
+            self.read_start_tag(state, None, tag, range.start);
         }
         state.pending = pending;
     }
 
-    /// Reads a start tag and queues its edits; `el` is needed (and given) for an element
-    /// whose text is rewritten too.
-    fn on_start_tag(
-        &self,
-        el: Option<&mut Element<'_, '_, SendHandlerTypes>>,
-        tag: &[u8],
-        offset: usize,
-    ) -> HandlerResult {
-        self.read_start_tag(&mut self.lock_state(), el, tag, offset)
-    }
-
+    /// Reads a start tag and queues its edits; `opening` is given for an element whose text
+    /// is rewritten too. Returns whether such a text starts.
     fn read_start_tag(
         &self,
         state: &mut DocState,
-        el: Option<&mut Element<'_, '_, SendHandlerTypes>>,
+        opening: Option<Opening>,
         tag: &[u8],
         offset: usize,
-    ) -> HandlerResult {
+    ) -> bool {
         let mut lower = [0u8; 16];
         // No element the table names, nor `style`, `noscript` or `base`, is longer; a longer
         // one (a custom element) may still carry an attribute read on any element.
@@ -277,7 +297,7 @@ impl<'i> Doc<'i> {
                 .any(|rule| super::plan::contains_ignore_case(tag, rule.attribute.as_bytes()))
         };
         if rules.is_empty() && text.is_none() && name != b"base" && !any_rule_may_apply() {
-            return Ok(());
+            return false;
         }
         let mut attrs = std::mem::take(&mut state.attributes);
         tag::attributes(tag, raw_name.len(), &mut attrs);
@@ -289,26 +309,30 @@ impl<'i> Doc<'i> {
                 .fold(0, |lengths, a| lengths | length_bit(a.name.len())),
             attrs: &attrs,
         };
-        let result = self.rewrite_element(el, state, &element, name, rules, text);
+        let force = self.force_for(&element);
+        self.rewrite_element(state, &element, name, rules, force);
+        // After the tag's own edits: events are queued in input order.
+        let text_starts = match (text, opening) {
+            (Some(html), Some(opening)) => self.mark_text(state, &element, opening, html, force),
+            _ => false,
+        };
         state.attributes = attrs;
-        result
+        text_starts
     }
 
     fn rewrite_element(
         &self,
-        el: Option<&mut Element<'_, '_, SendHandlerTypes>>,
         state: &mut DocState,
         start: &Start<'_>,
         name: &[u8],
         rules: &[Rule],
-        text: Option<bool>,
-    ) -> HandlerResult {
+        force: Option<SkipReason>,
+    ) {
         if name == b"base" && self.nested_force.is_none() {
             if let Some(href) = start.find("href") {
                 self.on_base(state, start.value(href));
             }
         }
-        let force = self.force_for(start);
         let getter = |name: &str| {
             start
                 .find(name)
@@ -363,11 +387,6 @@ impl<'i> Doc<'i> {
                 events.replace(range, text);
             }
         }
-        // After the tag's own edits: events are queued in input order.
-        if let (Some(html), Some(el)) = (text, el) {
-            self.mark_text(el, state, html, force)?;
-        }
-        Ok(())
     }
 
     /// A start tag longer than the input kept (the parser's memory limit): its references
@@ -425,39 +444,64 @@ impl<'i> Doc<'i> {
             .map(|_| SkipReason::BeforeBase)
     }
 
-    /// Marks where the text of a `<style>` or `<noscript>` starts, and has its end tag mark
-    /// where it ends.
+    /// Marks where the text of a `<style>` or `<noscript>` starts, if it has one; the caller
+    /// marks where it ends.
     fn mark_text(
         &self,
-        el: &mut Element<'_, '_, SendHandlerTypes>,
         state: &mut DocState,
+        start: &Start<'_>,
+        opening: Opening,
         html: bool,
         force: Option<SkipReason>,
-    ) -> HandlerResult {
-        if !el.can_have_content() {
-            return Ok(());
+    ) -> bool {
+        if !opening.can_have_content {
+            return false;
         }
-        let kind = match (html, el.namespace_uri()) {
+        let kind = match (html, opening.svg) {
             (true, _) => TextKind::Html,
-            (false, "http://www.w3.org/2000/svg") => TextKind::SvgCss,
-            (false, _) => TextKind::Css,
+            (false, true) => TextKind::SvgCss,
+            (false, false) => TextKind::Css,
         };
         let job = TextJob {
             kind,
             base: state.base.clone(),
             force,
         };
-        let at = el.source_location().bytes().end;
         state.events.push(Event::TextStart {
-            at,
+            at: start.offset + start.tag.len(),
             job: Box::new(job),
         });
-        let shared_state = Arc::clone(&self.state);
-        el.on_end_tag(Box::new(move |end| {
-            let at = end.source_location().bytes().start;
-            lock(&shared_state).events.push(Event::TextEnd { at });
-            Ok(())
-        }))
+        true
+    }
+}
+
+/// What lol_html tells of an element whose text is rewritten.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Opening {
+    /// Not a void or self-closed foreign element.
+    pub(crate) can_have_content: bool,
+    /// In the SVG namespace (whose `<style>` text holds character references).
+    pub(crate) svg: bool,
+}
+
+const SVG_NAMESPACE: &str = "http://www.w3.org/2000/svg";
+
+/// A whole document's elements, found without lol_html's selectors.
+impl super::scan::Found for &Doc<'_> {
+    fn start_tag(&mut self, range: Range<usize>, html_text: bool) -> bool {
+        if html_text {
+            let opening = Opening {
+                can_have_content: true,
+                svg: false,
+            };
+            return self.text_start_tag(range, opening);
+        }
+        self.note_start_tag(range);
+        false
+    }
+
+    fn text_end(&mut self, at: usize) {
+        Doc::text_end(self, at);
     }
 }
 

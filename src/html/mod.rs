@@ -10,6 +10,7 @@ mod output;
 mod plan;
 mod retained;
 mod rewriter;
+mod scan;
 mod scout;
 mod tag;
 mod whole;

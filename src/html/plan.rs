@@ -1,34 +1,54 @@
-//! Which elements a whole document needs a handler for, found before rewriting starts.
+//! Which elements a whole document needs read, found before rewriting starts.
 //!
-//! lol_html runs a selector per start tag; one that can match every tag (`*`, `[style]`)
-//! takes each through the full lexer, and each extra selector costs on every tag. Holding
-//! the whole page, the rewriter can do better: it registers the names of the elements the
+//! lol_html lexes in full only the tags it is asked for; the others its fast scanner
+//! passes over. Holding the whole page, the rewriter asks for the names of the elements the
 //! page actually holds with an attribute the table reads on them (`<img src>`, but not a
 //! `<meta charset>`), or with an attribute read on any element (`style`), and of the
-//! `<style>`, `<noscript>` and `<base>` elements. The look is an over-approximation, never
+//! `<style>`, `<noscript>` and `<base>` elements: found by name ([`super::scan`]), or with
+//! a type selector each where the scan cannot go. The look is an over-approximation, never
 //! an under-one: every `<` followed by a letter is read as a start tag (even inside a
 //! comment or a script, where it is none), with its attributes read as the tokenizer reads
 //! them, so every real start tag is among those read. When the look gets expensive (`<`
 //! inside long attribute values) or finds a name no selector can spell, it gives up and
-//! the document gets the `*` handler.
+//! every element is read.
 
 use super::tag;
 use crate::config::{Shared, start_index};
 use crate::html::attributes::ValueKind;
 
-/// More names than this cost lol_html more than one `*` selector.
+/// More names than this, and each tag is compared with them all (or, where lol_html's
+/// selectors are used, costs more than one `*` selector).
 const MOST_NAMES: usize = 16;
 
-/// The handlers a document gets.
+/// What a document needs read, and what it may hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Plan {
-    /// One handler on every element.
+pub(crate) struct Plan {
+    pub(crate) elements: Elements,
+    /// Whether it may hold foreign content (an `<svg>` or a `<math>` start tag), where
+    /// `<style>` is no raw text ([`super::scan`]).
+    pub(crate) foreign: bool,
+}
+
+/// The elements a document needs read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Elements {
+    /// Every element.
     Every,
-    /// A handler on the elements of these (lower-case) names only.
+    /// The elements of these (lower-case) names only.
     Names(Vec<String>),
 }
 
-/// Decides the handlers for the whole document `html`.
+impl Plan {
+    /// The plan of a document to be passed through.
+    pub(crate) fn nothing() -> Plan {
+        Plan {
+            elements: Elements::Names(Vec::new()),
+            foreign: false,
+        }
+    }
+}
+
+/// Decides what the whole document `html` needs read.
 pub(crate) fn plan(html: &[u8], shared: &Shared) -> Plan {
     let any_attributes: Vec<&[u8]> = shared
         .any_element_rules
@@ -48,11 +68,20 @@ pub(crate) fn plan(html: &[u8], shared: &Shared) -> Plan {
     // How the names found start, as [`Shared::name_starts`]: most tags are told apart from
     // them by two bytes.
     let mut found_starts = [0u32; 26];
+    let mut foreign = false;
+    // Given up at `at`: every element, and whether foreign content is anywhere.
+    let every = |at: usize, foreign: bool| Plan {
+        elements: Elements::Every,
+        foreign: foreign || may_hold_foreign(&html[at..]),
+    };
     for at in memchr::memchr_iter(b'<', html) {
         let rest = &html[at..];
         let Some(&first) = rest.get(1).filter(|b| b.is_ascii_alphabetic()) else {
             continue;
         };
+        if !foreign && opens_foreign(rest) {
+            foreign = true;
+        }
         // Most tags (`<p>`, `<a>`, `<span>`) start like no name that matters: tell from two
         // bytes, unless any element may carry an attribute to read.
         let first = usize::from(first.to_ascii_lowercase() - b'a');
@@ -93,7 +122,7 @@ pub(crate) fn plan(html: &[u8], shared: &Shared) -> Plan {
                 continue;
             };
             let Some(left) = budget.checked_sub(read) else {
-                return Plan::Every;
+                return every(at, foreign);
             };
             budget = left;
             found
@@ -104,11 +133,29 @@ pub(crate) fn plan(html: &[u8], shared: &Shared) -> Plan {
                     names.push(name);
                     found_starts[first] |= second;
                 }
-                _ => return Plan::Every,
+                _ => return every(at, foreign),
             }
         }
     }
-    Plan::Names(names)
+    Plan {
+        elements: Elements::Names(names),
+        foreign,
+    }
+}
+
+/// Whether `rest` (from a `<` followed by a letter) starts an `<svg>` or `<math>` start tag.
+fn opens_foreign(rest: &[u8]) -> bool {
+    let (first, second) = (rest[1] | 0x20, rest.get(2).map_or(0, |b| b | 0x20));
+    if !matches!((first, second), (b's', b'v') | (b'm', b'a')) {
+        return false;
+    }
+    let name = tag::name(rest);
+    name.eq_ignore_ascii_case(b"svg") || name.eq_ignore_ascii_case(b"math")
+}
+
+/// Whether `html` holds an `<svg>` or `<math>` start tag, or something like one.
+pub(crate) fn may_hold_foreign(html: &[u8]) -> bool {
+    contains_ignore_case(html, b"<svg") || contains_ignore_case(html, b"<math")
 }
 
 /// `name` as a type selector, if it can be written as one as it is.
@@ -184,13 +231,17 @@ mod tests {
     use super::*;
     use crate::{Builder, Manifest};
 
-    fn plan_of(html: &str) -> Plan {
+    fn look(html: &str) -> Plan {
         let buster = Builder::new(Manifest::new()).build().unwrap();
         plan(html.as_bytes(), &buster.shared)
     }
 
-    fn names(list: &[&str]) -> Plan {
-        Plan::Names(list.iter().map(|n| n.to_string()).collect())
+    fn plan_of(html: &str) -> Elements {
+        look(html).elements
+    }
+
+    fn names(list: &[&str]) -> Elements {
+        Elements::Names(list.iter().map(|n| n.to_string()).collect())
     }
 
     #[test]
@@ -225,16 +276,35 @@ mod tests {
         // too few never.
         assert_eq!(plan_of("<div title=\"<b>\" style=x>"), names(&["div"]));
         assert_eq!(plan_of("<div title=\"<b \" style=x>"), names(&["div", "b"]));
-        assert_eq!(plan_of("<a<b style=x>"), Plan::Every);
-        assert_eq!(plan_of("<x:y style=x>"), Plan::Every);
+        assert_eq!(plan_of("<a<b style=x>"), Elements::Every);
+        assert_eq!(plan_of("<x:y style=x>"), Elements::Every);
     }
 
     #[test]
     fn gives_up_on_many_names_and_costly_looks() {
         let many: String = (0..20).map(|n| format!("<e{n} style=x>")).collect();
-        assert_eq!(plan_of(&many), Plan::Every);
+        assert_eq!(plan_of(&many), Elements::Every);
         let costly = format!("<p style=x><div title=\"{}\">", "<b ".repeat(100_000));
-        assert_eq!(plan_of(&costly), Plan::Every);
+        assert_eq!(plan_of(&costly), Elements::Every);
+    }
+
+    #[test]
+    fn tells_whether_foreign_content_may_be_there() {
+        let foreign = |html: &str| look(html).foreign;
+        assert!(foreign("<p><SVG viewBox='0 0 1 1'><style>"));
+        assert!(foreign("<math>"));
+        assert!(foreign("<svg/>"));
+        // Even where it is none (a comment): an over-approximation.
+        assert!(foreign("<!-- <svg> -->"));
+        assert!(!foreign(
+            "<p>svg and math</p><svgx><mathematics><span><main>"
+        ));
+        // Also when the look gives up.
+        let many: String = (0..20).map(|n| format!("<e{n} style=x>")).collect();
+        assert_eq!(look(&many).elements, Elements::Every);
+        assert!(!look(&many).foreign);
+        assert!(look(&format!("{many}<Math>")).foreign);
+        assert!(look(&format!("<svg>{many}")).foreign);
     }
 
     #[test]

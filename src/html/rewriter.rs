@@ -400,8 +400,8 @@ impl Buster {
         super::whole::rewrite(&self.shared, &self.page, html, false, out)
     }
 
-    /// The element names a whole-document rewrite of `html` registers lol_html handlers
-    /// for (lower case), or `None` when it registers one on every element: what lol_html
+    /// The element names whose start tags a whole-document rewrite of `html` has lol_html
+    /// find and reads (lower case), or `None` when it reads every element: what lol_html
     /// alone costs for this page depends on it (see `examples/throughput.rs`).
     ///
     /// ```
@@ -411,9 +411,9 @@ impl Buster {
     /// # Ok::<(), cachebust::Error>(())
     /// ```
     pub fn handled_elements(&self, html: &[u8]) -> Option<Vec<String>> {
-        match super::plan::plan(html, &self.shared) {
-            super::plan::Plan::Every => None,
-            super::plan::Plan::Names(names) => Some(names),
+        match super::plan::plan(html, &self.shared).elements {
+            super::plan::Elements::Every => None,
+            super::plan::Elements::Names(names) => Some(names),
         }
     }
 

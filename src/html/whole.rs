@@ -1,12 +1,14 @@
 //! The whole-document entry point: the page is all there, so the handlers read start tags
-//! straight from it (nothing is copied aside), lol_html gets only the selectors the page
-//! needs ([`super::plan`]), and the output is the input with the events applied, in one
-//! pass at the end.
+//! straight from it (nothing is copied aside), lol_html finds only the elements the page
+//! needs ([`super::plan`]), by name and without its selector engine where it can
+//! ([`super::scan`]), and the output is the input with the events applied, in one pass at
+//! the end.
 
 use super::document::{Doc, Input, TextJob};
 use super::output::Output;
-use super::plan::{Plan, contains_ignore_case, plan};
+use super::plan::{Elements, Plan, contains_ignore_case, plan};
 use super::rewriter::{bail_out_message, choose_encoding, rewritable};
+use super::scan;
 use super::scout::{Findings, META_PRESCAN, Scout};
 use crate::config::Shared;
 use crate::report::{Report, SkipReason};
@@ -36,7 +38,7 @@ pub(crate) fn rewrite(
             base_offset: None,
             nested: None,
         };
-        return rewrite_with(shared, page, html, context, Plan::Names(Vec::new()), out);
+        return rewrite_with(shared, page, html, context, Plan::nothing(), out);
     }
     let want_charset = !force_utf8 && shared.encoding.is_none();
     let plan = plan(html, shared);
@@ -63,9 +65,9 @@ fn scout_limit(html: &[u8], shared: &Shared, plan: &Plan, want_charset: bool) ->
     let lookahead = shared.limits.base_lookahead;
     // The plan names `base` when any `<` is followed by that name (and it knows no more when
     // it gave up on names).
-    let may_hold_base = match plan {
-        Plan::Every => true,
-        Plan::Names(names) => names.iter().any(|name| name == "base"),
+    let may_hold_base = match &plan.elements {
+        Elements::Every => true,
+        Elements::Names(names) => names.iter().any(|name| name == "base"),
     };
     if may_hold_base {
         return lookahead;
@@ -136,24 +138,29 @@ fn rewrite_with(
         nested_force,
         Input::Whole(html),
     );
-    let named;
-    let selector = match plan {
-        Plan::Every => Some(Doc::every_element()),
-        Plan::Names(names) if names.is_empty() => None,
-        Plan::Names(names) => {
-            named = names.join(",").parse().expect("checked names");
-            Some(&named)
-        }
+    let names = match &plan.elements {
+        Elements::Every => None,
+        Elements::Names(names) => Some(names.as_slice()),
     };
-    let mut bail_out = None;
-    if let Some(selector) = selector {
+    let result = if names.is_some_and(<[String]>::is_empty) {
+        Ok(())
+    } else if scan::can_scan(names, plan.foreign) {
+        let memory = shared.limits.parser_memory;
+        scan::start_tags(html, doc.encoding, memory, names, &mut &*doc)
+    } else {
+        let named;
+        let selector = match names {
+            None => Doc::every_element(),
+            Some(names) => {
+                named = names.join(",").parse().expect("checked names");
+                &named
+            }
+        };
         let mut rewriter = lol_html::send::HtmlRewriter::new(doc.settings(selector), |_: &[u8]| {});
-        let result = rewriter.write(html).and_then(|()| rewriter.end());
-        if let Err(error) = result {
-            bail_out = Some(bail_out_message(&error));
-        }
-        doc.read_pending();
-    }
+        rewriter.write(html).and_then(|()| rewriter.end())
+    };
+    let bail_out = result.err().map(|error| bail_out_message(&error));
+    doc.read_pending();
     out.reserve(html.len() + html.len() / 8);
     let mut output = Output::default();
     output.feed(&doc, html, out);
