@@ -48,8 +48,9 @@ pub(crate) struct Shared {
     /// ...and those for any element.
     pub(crate) any_element_rules: Vec<Rule>,
     /// How the names of the table's elements (and `style`, `noscript`, `base`) start: bit
-    /// `b` of entry `a` is set when one starts with letters `a`, `b` (26: not a letter).
-    pub(crate) name_starts: [u32; 26],
+    /// `c` of entry `[a][b]` is set when one starts with bytes `a`, `b`, `c` (letters by
+    /// [`start_index`]; 26: not a letter, or the end of the name).
+    pub(crate) name_starts: Box<[[u32; 27]; 26]>,
     pub(crate) limits: Limits,
     pub(crate) encoding: Option<&'static Encoding>,
     /// See [`Buster::fingerprint`]; made when first asked for.
@@ -68,23 +69,31 @@ pub(crate) fn element_key(name: &[u8]) -> Option<u128> {
 }
 
 /// The [`Shared::name_starts`] of `names` (zero-padded).
-fn name_starts(names: impl Iterator<Item = [u8; 16]>) -> [u32; 26] {
-    let mut starts = [0u32; 26];
+fn name_starts(names: impl Iterator<Item = [u8; 16]>) -> Box<[[u32; 27]; 26]> {
+    let mut starts = Box::new([[0u32; 27]; 26]);
     for name in names {
         if let Some(first) = name[0]
             .to_ascii_lowercase()
             .checked_sub(b'a')
             .filter(|&f| f < 26)
         {
-            starts[first as usize] |= 1 << start_index(name[1]);
+            let second = start_index(name[1]);
+            // After a one-letter name (or one whose second byte is no letter), the third
+            // byte of a tag can be anything.
+            let third = if second == 26 {
+                u32::MAX
+            } else {
+                1 << start_index(name[2])
+            };
+            starts[first as usize][second as usize] |= third;
         }
     }
     starts
 }
 
-/// Where a name's second byte stands in [`Shared::name_starts`].
-pub(crate) fn start_index(second: u8) -> u32 {
-    match second.to_ascii_lowercase() {
+/// Where a name's second or third byte stands in [`Shared::name_starts`].
+pub(crate) fn start_index(byte: u8) -> u32 {
+    match byte.to_ascii_lowercase() {
         letter @ b'a'..=b'z' => u32::from(letter - b'a'),
         _ => 26,
     }

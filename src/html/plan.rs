@@ -65,8 +65,7 @@ pub(crate) fn plan(html: &[u8], shared: &Shared) -> Plan {
     // document is not worth the look.
     let mut budget = html.len().saturating_mul(4).saturating_add(64 << 10);
     let mut names: Vec<String> = Vec::new();
-    // How the names found start, as [`Shared::name_starts`]: most tags are told apart from
-    // them by two bytes.
+    // How the names found start, by their first two bytes as [`Shared::name_starts`].
     let mut found_starts = [0u32; 26];
     let mut foreign = false;
     // Given up at `at`: every element, and whether foreign content is anywhere.
@@ -82,11 +81,14 @@ pub(crate) fn plan(html: &[u8], shared: &Shared) -> Plan {
         if !foreign && opens_foreign(rest) {
             foreign = true;
         }
-        // Most tags (`<p>`, `<a>`, `<span>`) start like no name that matters: tell from two
-        // bytes, unless any element may carry an attribute to read.
+        // Most tags (`<p>`, `<a>`, `<em>`, `<strong>`) start like no name that matters: tell
+        // from three bytes, unless any element may carry an attribute to read.
         let first = usize::from(first.to_ascii_lowercase() - b'a');
-        let second = 1 << start_index(rest.get(2).copied().unwrap_or(b' '));
-        let may_be_named = shared.name_starts[first] & second != 0;
+        let byte = |at: usize| rest.get(at).copied().unwrap_or(b' ');
+        let second_index = start_index(byte(2));
+        let second = 1 << second_index;
+        let may_be_named =
+            shared.name_starts[first][second_index as usize] & 1 << start_index(byte(3)) != 0;
         if !read_attributes && !may_be_named {
             continue;
         }
@@ -263,6 +265,28 @@ mod tests {
         assert_eq!(
             plan_of("<style>a{}</style><noscript></noscript><base href=/>"),
             names(&["style", "noscript", "base"])
+        );
+    }
+
+    #[test]
+    fn short_and_odd_names_of_the_table() {
+        use crate::{AttributeTable, ValueKind};
+        let table = AttributeTable::default()
+            .with("a", "data-bg", ValueKind::Url)
+            .with("x-y", "data-bg", ValueKind::Url)
+            .with("h1", "data-bg", ValueKind::Url);
+        let buster = Builder::new(Manifest::new())
+            .with_attributes(table)
+            .build()
+            .unwrap();
+        let plan_of = |html: &str| plan(html.as_bytes(), &buster.shared).elements;
+        assert_eq!(
+            plan_of("<a data-bg=x><A\tdata-bg=y><X-Y data-bg=z><h1 data-bg=w><em><strong>"),
+            names(&["a", "x-y", "h1"])
+        );
+        assert_eq!(
+            plan_of("<td background=a.png><TD\nBACKGROUND=b.png><em>x</em><strong>"),
+            names(&["td"])
         );
     }
 

@@ -117,9 +117,6 @@ impl<F: Found> TransformController for Wanted<'_, '_, F> {
         name: LocalName<'_>,
         namespace: Namespace,
     ) -> StartTagHandlingResult<Self> {
-        // Asked before the tag's token is made, if that is wanted.
-        self.html_text =
-            namespace == Namespace::Html && (name == Tag::Style || name == Tag::Noscript);
         // Type selectors match whatever the namespace: so does this.
         let wanted = match (&name, self.names) {
             (_, None) => true,
@@ -128,6 +125,9 @@ impl<F: Found> TransformController for Wanted<'_, '_, F> {
                 .iter()
                 .any(|name| bytes.eq_ignore_ascii_case(name.as_bytes())),
         };
+        // Asked before the tag's token is made, if that is wanted.
+        self.html_text =
+            wanted && namespace == Namespace::Html && (name == Tag::Style || name == Tag::Noscript);
         Ok(if wanted {
             TokenCaptureFlags::NEXT_START_TAG
         } else {
