@@ -3,9 +3,9 @@
 //!
 //! Prints MiB/s for each variant on the stress page, then
 //! `ratios: full/passthrough=X full/floor=Y full/regex=Z`, `ratios-plain: full/passthrough=X`
-//! for a typical page with no styles (with what lol_html alone costs there with the
-//! selectors cachebust registers, and with one selector that matches nothing), and
-//! `peak_rss_mib=N`.
+//! for a typical page with no styles (with what lol_html alone costs there with type
+//! selectors for the elements cachebust reads, which it finds without them, and with one
+//! selector that matches nothing), and `peak_rss_mib=N`.
 
 #[path = "../benches/support/mod.rs"]
 mod support;
@@ -74,7 +74,7 @@ fn main() {
     println!("passthrough {passthrough:8.1} MiB/s");
     println!("floor       {floor:8.1} MiB/s");
     println!(
-        "planned     {planned:8.1} MiB/s  (lol_html, the selectors cachebust registers here: {}, handlers empty)",
+        "planned     {planned:8.1} MiB/s  (lol_html with selectors for the elements cachebust reads here: {}, handlers empty)",
         handled
             .as_ref()
             .map_or("*".to_string(), |names| names.join(","))
