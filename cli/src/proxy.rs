@@ -14,7 +14,7 @@ use crate::args::ProxyArgs;
 use crate::manifests;
 use anyhow::{Context, Result, bail};
 use bytes::Bytes;
-use cachebust::http::{BustLayer, Decision, should_rewrite};
+use cachebust::http::{BustLayer, should_rewrite};
 use cachebust::{Builder, Buster};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri, header};
 use http_body_util::{BodyExt, Full, combinators::BoxBody};
@@ -90,8 +90,7 @@ struct RewrittenOnly;
 
 impl Predicate for RewrittenOnly {
     fn should_compress<B: http_body::Body>(&self, response: &Response<B>) -> bool {
-        let decision = should_rewrite(&Method::GET, response.status(), response.headers());
-        matches!(decision, Decision::Rewrite { .. })
+        should_rewrite(&Method::GET, response.status(), response.headers()).rewrites()
     }
 }
 
@@ -343,8 +342,7 @@ fn rewritten_once_decoded<B>(method: &Method, response: &Response<B>) -> bool {
     } else {
         method
     };
-    let decision = should_rewrite(method, response.status(), &headers);
-    matches!(decision, Decision::Rewrite { .. })
+    should_rewrite(method, response.status(), &headers).rewrites()
 }
 
 fn box_error<E: Into<BoxError>>(error: E) -> BoxError {

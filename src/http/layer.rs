@@ -187,10 +187,7 @@ where
                 // A HEAD response carries the header fields a GET's would (RFC 9110,
                 // 9.3.2): those of a page a GET would rewrite are fixed alike.
                 let head_of_rewritten = context.method == Method::HEAD
-                    && matches!(
-                        should_rewrite(&Method::GET, parts.status, &parts.headers),
-                        Decision::Rewrite { .. }
-                    )
+                    && should_rewrite(&Method::GET, parts.status, &parts.headers).rewrites()
                     && page_buster().is_some();
                 let not_modified = parts.status == StatusCode::NOT_MODIFIED;
                 if head_of_rewritten || (not_modified && context.confirms_rewritten) {

@@ -43,6 +43,22 @@ pub enum Decision {
     PassThrough(&'static str),
 }
 
+impl Decision {
+    /// Whether the body is rewritten.
+    ///
+    /// ```
+    /// use cachebust::http::should_rewrite;
+    /// use http::{HeaderMap, Method, StatusCode, header};
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert(header::CONTENT_TYPE, "text/html".parse().unwrap());
+    /// assert!(should_rewrite(&Method::GET, StatusCode::OK, &headers).rewrites());
+    /// assert!(!should_rewrite(&Method::HEAD, StatusCode::OK, &headers).rewrites());
+    /// ```
+    pub fn rewrites(&self) -> bool {
+        matches!(self, Decision::Rewrite { .. })
+    }
+}
+
 /// Decides from the request method, the status and the response headers whether to rewrite
 /// a response: only `text/html` and `application/xhtml+xml` bodies, never for `HEAD`, 1xx,
 /// 204, 304, 206 or any `Content-Range`, `Cache-Control: no-transform`, a `Content-Encoding`
