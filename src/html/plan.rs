@@ -38,6 +38,16 @@ pub(crate) enum Elements {
     Names(Vec<String>),
 }
 
+impl Elements {
+    /// The names, or `None` for every element.
+    pub(crate) fn names(&self) -> Option<&[String]> {
+        match self {
+            Elements::Every => None,
+            Elements::Names(names) => Some(names),
+        }
+    }
+}
+
 impl Plan {
     /// The plan of a document to be passed through.
     pub(crate) fn nothing() -> Plan {

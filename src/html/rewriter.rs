@@ -411,10 +411,8 @@ impl Buster {
     /// # Ok::<(), cachebust::Error>(())
     /// ```
     pub fn handled_elements(&self, html: &[u8]) -> Option<Vec<String>> {
-        match super::plan::plan(html, &self.shared).elements {
-            super::plan::Elements::Every => None,
-            super::plan::Elements::Names(names) => Some(names),
-        }
+        let plan = super::plan::plan(html, &self.shared);
+        plan.elements.names().map(<[String]>::to_vec)
     }
 
     /// Rewrites a whole document held as a `str` (so UTF-8, whatever its `<meta>` says).

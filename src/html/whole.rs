@@ -6,7 +6,7 @@
 
 use super::document::{Doc, Input, TextJob};
 use super::output::Output;
-use super::plan::{Elements, Plan, contains_ignore_case, plan};
+use super::plan::{Plan, contains_ignore_case, plan};
 use super::rewriter::{bail_out_message, choose_encoding, rewritable};
 use super::scan;
 use super::scout::{Findings, META_PRESCAN, Scout};
@@ -65,10 +65,10 @@ fn scout_limit(html: &[u8], shared: &Shared, plan: &Plan, want_charset: bool) ->
     let lookahead = shared.limits.base_lookahead;
     // The plan names `base` when any `<` is followed by that name (and it knows no more when
     // it gave up on names).
-    let may_hold_base = match &plan.elements {
-        Elements::Every => true,
-        Elements::Names(names) => names.iter().any(|name| name == "base"),
-    };
+    let may_hold_base = plan
+        .elements
+        .names()
+        .is_none_or(|names| names.iter().any(|name| name == "base"));
     if may_hold_base {
         return lookahead;
     }
@@ -138,10 +138,7 @@ fn rewrite_with(
         nested_force,
         Input::Whole(html),
     );
-    let names = match &plan.elements {
-        Elements::Every => None,
-        Elements::Names(names) => Some(names.as_slice()),
-    };
+    let names = plan.elements.names();
     let result = if names.is_some_and(<[String]>::is_empty) {
         Ok(())
     } else if scan::can_scan(names, plan.foreign) {
