@@ -181,10 +181,14 @@
 //!   its selector engine (the elements of a page at the cost of tokenizing it), except on a
 //!   page that may hold both an `<svg>` or `<math>` and a `<style>` or `<noscript>`, where
 //!   only the selector engine's stack of open elements tells where a foreign `<style>` ends.
-//!   A stream, whose content is not known ahead, gets lol_html's selector `*`. Output and
-//!   report are the same either way (a property test and the fuzz target check it); the
-//!   one difference is memory: a whole document found by name keeps no stack of open
-//!   elements, so nesting depth does not count against the parser memory limit.
+//!   lol_html names the tags it finds, and they are placed among the `<`s the look read as
+//!   tags of those names when the two lists are as long (otherwise lol_html lexes each tag
+//!   wanted to tell where it is). A stream, whose content is not known ahead, gets
+//!   lol_html's selector `*`. Output and report are the same either way (a property test
+//!   and the fuzz target check it); the one difference is memory: a whole document found
+//!   by name keeps no stack of open elements, and lol_html holds none of its tags'
+//!   attributes, so neither nesting depth nor a tag of 100,000 attributes counts against
+//!   the parser memory limit (a stream passes such a page through, reported).
 //! - An attribute table's element names are at most 16 bytes long (no HTML or SVG element is
 //!   longer); [`Builder::build`] refuses a longer one.
 //! - Over HTTP (module `http`, feature `http`), the page URL is the request's `Host` and path, with

@@ -9,7 +9,8 @@
 //! and queues edits by input offset; it marks where `<style>` and `<noscript>` texts start
 //! and end. The output ([`super::output`]) applies them. The handler only notes where each
 //! start tag is; the tags are read in batches, whenever lol_html returns
-//! ([`Doc::read_pending`]).
+//! ([`Doc::read_pending`]). A whole document's tags placed among the plan's candidates
+//! ([`super::scan`]) are read once lol_html is done, each from where it starts.
 
 use super::attributes::{Condition, Rule};
 use super::charref::decode_attribute;
@@ -228,7 +229,13 @@ impl<'i> Doc<'i> {
     pub(crate) fn text_start_tag(&self, range: Range<usize>, opening: Opening) -> bool {
         self.read_pending();
         self.with_input(range.clone(), |tag| {
-            self.read_start_tag(&mut self.lock_state(), Some(opening), tag, range.start)
+            self.read_start_tag(
+                &mut self.lock_state(),
+                Some(opening),
+                tag,
+                false,
+                range.start,
+            )
         })
         .expect("kept until the write that reported it returns")
     }
@@ -242,6 +249,13 @@ impl<'i> Doc<'i> {
     /// its tail).
     fn with_input<R>(&self, range: Range<usize>, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
         self.input().get(range).map(f)
+    }
+
+    fn whole_input(&self) -> Option<&'i [u8]> {
+        match self.input {
+            Input::Whole(input) => Some(input),
+            Input::Streamed(_) => None,
+        }
     }
 
     fn input(&self) -> InputView<'_> {
@@ -268,18 +282,21 @@ impl<'i> Doc<'i> {
             let tag = input
                 .get(range.clone())
                 .expect("kept until the write that reported it returns");
-            self.read_start_tag(state, None, tag, range.start);
+            self.read_start_tag(state, None, tag, false, range.start);
         }
         state.pending = pending;
     }
 
     /// Reads a start tag and queues its edits; `opening` is given for an element whose text
-    /// is rewritten too. Returns whether such a text starts.
+    /// is rewritten too. Returns whether such a text starts. `tag` is the tag's bytes, or
+    /// with `open`, the input from where it starts (where it ends is found reading it; a
+    /// tag the input ends inside is none).
     fn read_start_tag(
         &self,
         state: &mut DocState,
         opening: Option<Opening>,
         tag: &[u8],
+        open: bool,
         offset: usize,
     ) -> bool {
         let mut lower = [0u8; 16];
@@ -289,18 +306,30 @@ impl<'i> Doc<'i> {
         let name = tag::lower(raw_name, &mut lower).unwrap_or_default();
         let rules = self.shared.rules_for(name);
         let text = text_of_element(name);
-        // Most elements hold nothing of interest: see that without parsing their attributes.
+        // Most elements hold nothing of interest: see that without parsing their attributes
+        // (with the tag's bytes at hand: otherwise parsing them is how its end is found).
         let any_rule_may_apply = || {
-            self.shared
-                .any_element_rules
-                .iter()
-                .any(|rule| super::plan::contains_ignore_case(tag, rule.attribute.as_bytes()))
+            let any_rules = &self.shared.any_element_rules;
+            match open {
+                true => !any_rules.is_empty(),
+                false => any_rules
+                    .iter()
+                    .any(|rule| super::plan::contains_ignore_case(tag, rule.attribute.as_bytes())),
+            }
         };
         if rules.is_empty() && text.is_none() && name != b"base" && !any_rule_may_apply() {
             return false;
         }
         let mut attrs = std::mem::take(&mut state.attributes);
-        tag::attributes(tag, raw_name.len(), &mut attrs);
+        let end = tag::attributes(tag, raw_name.len(), &mut attrs);
+        let tag = match (open, end) {
+            (false, _) => tag,
+            (true, Some(end)) => &tag[..=end],
+            (true, None) => {
+                state.attributes = attrs;
+                return false;
+            }
+        };
         let element = Start {
             tag,
             offset,
@@ -498,6 +527,19 @@ impl super::scan::Found for &Doc<'_> {
         }
         self.note_start_tag(range);
         false
+    }
+
+    fn start_tag_at(&mut self, at: usize, html_text: bool) -> bool {
+        // Only a whole document is scanned: a stream's tags come with their ranges.
+        let Some(tag) = self.whole_input().and_then(|input| input.get(at..)) else {
+            return false;
+        };
+        let opening = html_text.then_some(Opening {
+            can_have_content: true,
+            svg: false,
+        });
+        self.read_pending();
+        self.read_start_tag(&mut self.lock_state(), opening, tag, true, at)
     }
 
     fn text_end(&mut self, at: usize) {

@@ -27,6 +27,37 @@ pub(crate) struct Plan {
     /// Whether it may hold foreign content (an `<svg>` or a `<math>` start tag), where
     /// `<style>` is no raw text ([`super::scan`]).
     pub(crate) foreign: bool,
+    /// With [`Elements::Names`]: every `<` followed by a letter that the look read as a
+    /// start tag whose name may be among them, in document order. The page's real start
+    /// tags of those names are among these, so where the two lists are as long they are
+    /// the same ([`super::scan`] relies on it). `None` past one for every
+    /// [`BYTES_PER_CANDIDATE`] bytes of the page (and [`FEWEST_CANDIDATES`] more).
+    pub(crate) candidates: Option<Vec<Candidate>>,
+}
+
+/// The candidates are noted while there are fewer than one for this many bytes of the page
+/// (16 bytes each: the list never outweighs the page; a real page has a tag every 20 to
+/// 100 bytes, and not every tag is noted).
+const BYTES_PER_CANDIDATE: usize = 16;
+
+/// Candidates noted on any page, however short.
+const FEWEST_CANDIDATES: usize = 64;
+
+/// Where a start tag may begin, and its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Candidate {
+    pub(crate) at: usize,
+    /// The name, ASCII lower case, as [`pack_name`] packs it.
+    pub(crate) name: u64,
+}
+
+/// A name of at most eight bytes as one integer, to be compared in one step; `None` for a
+/// longer or empty one. (Names that differ only in trailing NUL bytes pack alike: a real
+/// tag is never missed for it, only a candidate counted too many.)
+pub(crate) fn pack_name(name: &[u8]) -> Option<u64> {
+    let mut bytes = [0u8; 8];
+    bytes.get_mut(..name.len())?.copy_from_slice(name);
+    (!name.is_empty()).then(|| u64::from_le_bytes(bytes))
 }
 
 /// The elements a document needs read.
@@ -54,6 +85,7 @@ impl Plan {
         Plan {
             elements: Elements::Names(Vec::new()),
             foreign: false,
+            candidates: Some(Vec::new()),
         }
     }
 }
@@ -78,10 +110,13 @@ pub(crate) fn plan(html: &[u8], shared: &Shared) -> Plan {
     // How the names found start, by their first two bytes as [`Shared::name_starts`].
     let mut found_starts = [0u32; 26];
     let mut foreign = false;
+    let mut candidates = Some(Vec::new());
+    let most_candidates = html.len() / BYTES_PER_CANDIDATE + FEWEST_CANDIDATES;
     // Given up at `at`: every element, and whether foreign content is anywhere.
     let every = |at: usize, foreign: bool| Plan {
         elements: Elements::Every,
         foreign: foreign || may_hold_foreign(&html[at..]),
+        candidates: None,
     };
     for at in memchr::memchr_iter(b'<', html) {
         let rest = &html[at..];
@@ -105,6 +140,13 @@ pub(crate) fn plan(html: &[u8], shared: &Shared) -> Plan {
         let raw_name = tag::name(rest);
         let mut lower = [0u8; 32];
         let name = tag::lower(raw_name, &mut lower);
+        if let (Some(list), Some(packed)) = (&mut candidates, name.and_then(pack_name)) {
+            if list.len() < most_candidates {
+                list.push(Candidate { at, name: packed });
+            } else {
+                candidates = None;
+            }
+        }
         if found_starts[first] & second != 0
             && name.is_some_and(|name| names.iter().any(|known| known.as_bytes() == name))
         {
@@ -152,6 +194,7 @@ pub(crate) fn plan(html: &[u8], shared: &Shared) -> Plan {
     Plan {
         elements: Elements::Names(names),
         foreign,
+        candidates,
     }
 }
 
@@ -276,6 +319,43 @@ mod tests {
             plan_of("<style>a{}</style><noscript></noscript><base href=/>"),
             names(&["style", "noscript", "base"])
         );
+    }
+
+    #[test]
+    fn notes_every_tag_whose_name_may_be_wanted() {
+        let at = |html: &str| -> Vec<(usize, u64)> {
+            look(html)
+                .candidates
+                .unwrap()
+                .iter()
+                .map(|candidate| (candidate.at, candidate.name))
+                .collect()
+        };
+        let img = pack_name(b"img").unwrap();
+        // An `<img>` before the first that makes the name wanted, and one in a comment (a
+        // candidate, though no tag); `<p>` and `<em>` cannot be wanted here.
+        assert_eq!(
+            at("<p><IMG alt=x><em><!--<img>--><img src=a>"),
+            [(3, img), (22, img), (30, img)]
+        );
+        // With a `style` attribute anywhere, any tag may be wanted.
+        let p = pack_name(b"p").unwrap();
+        assert_eq!(at("<p><img src=a><p style=x>"), [(0, p), (3, img), (14, p)]);
+        // No more than one for every 16 bytes of the page, and 64.
+        let dense = format!("<p style=x>{}", "<a>".repeat(100));
+        assert_eq!(look(&dense).candidates, None);
+        assert_eq!(
+            look(&format!("{dense}{}", " ".repeat(1600)))
+                .candidates
+                .unwrap()
+                .len(),
+            101
+        );
+        assert_eq!(
+            pack_name(b"noscript"),
+            Some(u64::from_le_bytes(*b"noscript"))
+        );
+        assert_eq!(pack_name(b"my-element"), None);
     }
 
     #[test]

@@ -6,11 +6,19 @@
 //! as much as tokenizing the page. Type selectors need none of it: whether a tag is wanted
 //! is a comparison of its name. lol_html's transform stream takes a controller that is asked
 //! exactly that, for each tag its fast scanner finds, and lexes in full only the tags it is
-//! told to; this module is such a controller. The stream is the one lol_html's own
+//! told to; this module holds two such controllers. The stream is the one lol_html's own
 //! `HtmlRewriter` runs on, reached through the API lol_html exposes to its integration
 //! tests (the `_integration_test` feature), which is why `Cargo.toml` pins lol_html to the
-//! exact version this was checked against. It finds the same tags at the same offsets as
+//! exact version this was checked against. Both find the same tags at the same offsets as
 //! the selector `img,source,...` does (tested, and fuzzed against the streaming rewriter).
+//!
+//! Lexing a tag in full to learn where it is costs lol_html more than scanning the page
+//! (on an image listing, where a third of the tags are wanted, half as much again). So
+//! first, lol_html only names the tags it finds ([`Counted`]), and the tags are placed
+//! among the plan's candidates, every `<` and letter it read as a tag of a wanted name:
+//! every real start tag is one of them, so when there are as many candidates as tags,
+//! they are the tags, in order. Only when the two do not add up (a candidate in a comment
+//! or a script, say) is each wanted tag lexed to learn where it is ([`Wanted`]).
 //!
 //! Elements whose text is rewritten (`<style>`, `<noscript>`) need their end tags too. In
 //! the HTML namespace their text is raw text, which only their own end tag (or the end of
@@ -19,6 +27,7 @@
 //! matches: a page that may hold foreign content and such elements goes through lol_html's
 //! `HtmlRewriter` ([`can_scan`]).
 
+use super::plan::{Candidate, pack_name};
 use encoding_rs::Encoding;
 use lol_html::errors::RewritingError;
 use lol_html::html_content::DocumentEnd;
@@ -48,6 +57,10 @@ pub(crate) trait Found {
     /// wanted up to its end ([`Found::text_end`]).
     fn start_tag(&mut self, range: Range<usize>, html_text: bool) -> bool;
 
+    /// The same, for a start tag known by where it starts only: its reader finds where it
+    /// ends, and a tag the input ends inside is none (lol_html never reports one).
+    fn start_tag_at(&mut self, at: usize, html_text: bool) -> bool;
+
     /// The text wanted ends at `at`, where its end tag starts.
     fn text_end(&mut self, at: usize);
 }
@@ -56,28 +69,57 @@ pub(crate) trait Found {
 /// parsing buffer allowed `memory` bytes) and tells `found` where each start tag of an
 /// element named in `names` (ASCII lower case; every element with `None`) is, in document
 /// order, and where the texts it wants end. Check [`can_scan`] first.
+///
+/// Given the plan's `candidates` ([`Plan`](super::plan::Plan)), the tags are placed among
+/// them where they can be (names of eight bytes at most, as many candidates as tags).
 pub(crate) fn start_tags(
     html: &[u8],
     encoding: &'static Encoding,
     memory: usize,
     names: Option<&[String]>,
+    candidates: Option<&[Candidate]>,
     found: &mut impl Found,
 ) -> Result<(), RewritingError> {
-    let encoding = AsciiCompatibleEncoding::new(encoding).expect("checked ASCII-compatible");
-    let controller = Wanted {
-        // lol_html packs a short name of letters (and digits 1-6) into an integer; a longer
-        // or odd one stays bytes.
-        hashes: names
-            .unwrap_or_default()
+    let matcher = Matcher::new(names);
+    if let (Some(names), Some(candidates)) = (names, candidates) {
+        if let Some(packed) = names
             .iter()
-            .map(|name| LocalNameHash::from(name.as_str()))
-            .filter(|hash| !hash.is_empty())
-            .collect(),
-        names,
-        found,
-        html_text: false,
-        text_open: false,
-    };
+            .map(|name| pack_name(name.as_bytes()))
+            .collect::<Option<Vec<u64>>>()
+        {
+            let mut counted = Counted {
+                matcher: &matcher,
+                seen: Vec::new(),
+                text_open: false,
+            };
+            if run(html, encoding, memory, &mut counted).is_ok()
+                && place(&counted.seen, &packed, candidates, found)
+            {
+                return Ok(());
+            }
+        }
+    }
+    run(
+        html,
+        encoding,
+        memory,
+        Wanted {
+            matcher: &matcher,
+            found,
+            html_text: false,
+            text_open: false,
+        },
+    )
+}
+
+/// Runs lol_html's transform stream over `html` with `controller`.
+fn run(
+    html: &[u8],
+    encoding: &'static Encoding,
+    memory: usize,
+    controller: impl TransformController,
+) -> Result<(), RewritingError> {
+    let encoding = AsciiCompatibleEncoding::new(encoding).expect("checked ASCII-compatible");
     let mut stream = TransformStream::new(TransformStreamSettings {
         transform_controller: controller,
         // The output is made from the input and the edits (see `super::output`).
@@ -94,20 +136,71 @@ pub(crate) fn start_tags(
     stream.end()
 }
 
-/// The controller: asks for the start tags of the wanted names, and for the end tag of a
-/// text wanted.
-struct Wanted<'n, 'f, F> {
+/// Which names are wanted, as lol_html hands them over.
+struct Matcher<'n> {
+    /// lol_html packs a short name of letters (and digits 1-6) into an integer; a longer
+    /// or odd one stays bytes.
     hashes: Vec<LocalNameHash>,
     /// `None`: every element.
     names: Option<&'n [String]>,
-    found: &'f mut F,
-    /// The start tag asked about last opens a raw text.
-    html_text: bool,
-    /// A raw text is wanted up to its end tag.
+}
+
+impl<'n> Matcher<'n> {
+    fn new(names: Option<&'n [String]>) -> Self {
+        let hashes = names
+            .unwrap_or_default()
+            .iter()
+            .map(|name| LocalNameHash::from(name.as_str()))
+            .filter(|hash| !hash.is_empty())
+            .collect();
+        Matcher { hashes, names }
+    }
+
+    /// Whether the start tag `name` (in `namespace`) is wanted, and if so whether it opens
+    /// a raw text that is wanted too.
+    fn wants(&self, name: &LocalName<'_>, namespace: Namespace) -> Option<bool> {
+        // Type selectors match whatever the namespace: so does this.
+        let wanted = match (name, self.names) {
+            (_, None) => true,
+            (LocalName::Hash(hash), Some(_)) => self.hashes.contains(hash),
+            (LocalName::Bytes(bytes), Some(names)) => names
+                .iter()
+                .any(|name| bytes.eq_ignore_ascii_case(name.as_bytes())),
+        };
+        wanted.then(|| {
+            namespace == Namespace::Html && (*name == Tag::Style || *name == Tag::Noscript)
+        })
+    }
+}
+
+/// What to capture of an end tag: inside a raw text wanted, the only end tag is the
+/// text's own.
+fn end_tag_flags(text_open: bool) -> TokenCaptureFlags {
+    if text_open {
+        TokenCaptureFlags::NEXT_END_TAG
+    } else {
+        TokenCaptureFlags::empty()
+    }
+}
+
+/// What [`Counted`] saw, in document order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seen {
+    /// A wanted start tag; whether it opens a raw text.
+    StartTag { html_text: bool },
+    /// The end tag of a raw text starts at this offset.
+    TextEnd(usize),
+}
+
+/// The controller that only counts: it lexes nothing but the end tags of raw texts.
+struct Counted<'m, 'n> {
+    matcher: &'m Matcher<'n>,
+    seen: Vec<Seen>,
+    /// A raw text is open: its end tag is the next one.
     text_open: bool,
 }
 
-impl<F: Found> TransformController for Wanted<'_, '_, F> {
+impl TransformController for &mut Counted<'_, '_> {
     fn initial_capture_flags(&self) -> TokenCaptureFlags {
         TokenCaptureFlags::empty()
     }
@@ -117,18 +210,93 @@ impl<F: Found> TransformController for Wanted<'_, '_, F> {
         name: LocalName<'_>,
         namespace: Namespace,
     ) -> StartTagHandlingResult<Self> {
-        // Type selectors match whatever the namespace: so does this.
-        let wanted = match (&name, self.names) {
-            (_, None) => true,
-            (LocalName::Hash(hash), Some(_)) => self.hashes.contains(hash),
-            (LocalName::Bytes(bytes), Some(names)) => names
-                .iter()
-                .any(|name| bytes.eq_ignore_ascii_case(name.as_bytes())),
-        };
+        if let Some(html_text) = self.matcher.wants(&name, namespace) {
+            self.seen.push(Seen::StartTag { html_text });
+            self.text_open = html_text;
+        }
+        Ok(TokenCaptureFlags::empty())
+    }
+
+    fn handle_end_tag(&mut self, _: LocalName<'_>) -> TokenCaptureFlags {
+        end_tag_flags(self.text_open)
+    }
+
+    fn handle_token(&mut self, token: &mut Token<'_>) -> Result<(), RewritingError> {
+        if let Token::EndTag(tag) = token {
+            self.text_open = false;
+            self.seen
+                .push(Seen::TextEnd(tag.source_location().bytes().start));
+        }
+        Ok(())
+    }
+
+    fn handle_end(&mut self, _: &mut DocumentEnd<'_>) -> Result<(), RewritingError> {
+        Ok(())
+    }
+
+    fn should_emit_content(&self) -> bool {
+        true
+    }
+}
+
+/// Tells `found` what [`Counted`] saw, each start tag placed at its candidate, if the
+/// candidates of the wanted names (`packed`) are exactly as many as the tags: every real
+/// start tag is a candidate, so then they are the same, in the same order. Otherwise
+/// tells nothing and returns `false`.
+fn place(seen: &[Seen], packed: &[u64], candidates: &[Candidate], found: &mut impl Found) -> bool {
+    let mut at = candidates
+        .iter()
+        .filter(|candidate| packed.contains(&candidate.name))
+        .map(|candidate| candidate.at);
+    let tags = seen
+        .iter()
+        .filter(|seen| matches!(seen, Seen::StartTag { .. }))
+        .count();
+    if at.clone().count() != tags {
+        return false;
+    }
+    let mut text_open = false;
+    for seen in seen {
+        match *seen {
+            Seen::StartTag { html_text } => {
+                let start = at.next().expect("as many candidates as tags");
+                text_open = found.start_tag_at(start, html_text) && html_text;
+            }
+            Seen::TextEnd(end) if text_open => {
+                text_open = false;
+                found.text_end(end);
+            }
+            Seen::TextEnd(_) => {}
+        }
+    }
+    true
+}
+
+/// The controller that lexes each wanted start tag to learn where it is, and the end tag
+/// of a text wanted.
+struct Wanted<'m, 'n, 'f, F> {
+    matcher: &'m Matcher<'n>,
+    found: &'f mut F,
+    /// The start tag asked about last opens a raw text.
+    html_text: bool,
+    /// A raw text is wanted up to its end tag.
+    text_open: bool,
+}
+
+impl<F: Found> TransformController for Wanted<'_, '_, '_, F> {
+    fn initial_capture_flags(&self) -> TokenCaptureFlags {
+        TokenCaptureFlags::empty()
+    }
+
+    fn handle_start_tag(
+        &mut self,
+        name: LocalName<'_>,
+        namespace: Namespace,
+    ) -> StartTagHandlingResult<Self> {
+        let wanted = self.matcher.wants(&name, namespace);
         // Asked before the tag's token is made, if that is wanted.
-        self.html_text =
-            wanted && namespace == Namespace::Html && (name == Tag::Style || name == Tag::Noscript);
-        Ok(if wanted {
+        self.html_text = wanted == Some(true);
+        Ok(if wanted.is_some() {
             TokenCaptureFlags::NEXT_START_TAG
         } else {
             TokenCaptureFlags::empty()
@@ -136,12 +304,7 @@ impl<F: Found> TransformController for Wanted<'_, '_, F> {
     }
 
     fn handle_end_tag(&mut self, _: LocalName<'_>) -> TokenCaptureFlags {
-        // Inside raw text, the only end tag is the text's own.
-        if self.text_open {
-            TokenCaptureFlags::NEXT_END_TAG
-        } else {
-            TokenCaptureFlags::empty()
-        }
+        end_tag_flags(self.text_open)
     }
 
     fn handle_token(&mut self, token: &mut Token<'_>) -> Result<(), RewritingError> {
@@ -186,15 +349,46 @@ mod tests {
         text_ends: Vec<usize>,
     }
 
-    impl Found for Seen {
+    /// What [`start_tags`] tells, and how many tags it placed among the candidates.
+    struct Recorder<'h> {
+        html: &'h [u8],
+        seen: Seen,
+        placed: usize,
+    }
+
+    impl Found for Recorder<'_> {
         fn start_tag(&mut self, range: Range<usize>, html_text: bool) -> bool {
-            self.tags.push(range);
+            self.seen.tags.push(range);
             html_text
         }
 
-        fn text_end(&mut self, at: usize) {
-            self.text_ends.push(at);
+        fn start_tag_at(&mut self, at: usize, html_text: bool) -> bool {
+            self.placed += 1;
+            match crate::html::tag::end(&self.html[at..]) {
+                Some(end) => self.start_tag(at..at + end + 1, html_text),
+                None => false,
+            }
         }
+
+        fn text_end(&mut self, at: usize) {
+            self.seen.text_ends.push(at);
+        }
+    }
+
+    /// Every `<` followed by a letter, with its name (the plan's candidates, before it
+    /// leaves out the names that cannot matter).
+    fn candidates(html: &[u8]) -> Vec<Candidate> {
+        memchr::memchr_iter(b'<', html)
+            .filter(|&at| html.get(at + 1).is_some_and(u8::is_ascii_alphabetic))
+            .filter_map(|at| {
+                let mut lower = [0u8; 32];
+                let name = crate::html::tag::lower_name(&html[at..], &mut lower)?;
+                Some(Candidate {
+                    at,
+                    name: pack_name(name)?,
+                })
+            })
+            .collect()
     }
 
     /// What lol_html's selector for `names` (`*` for `None`) finds.
@@ -224,12 +418,45 @@ mod tests {
         seen.take()
     }
 
-    fn scanned(html: &[u8], names: Option<&[&str]>, encoding: &'static Encoding) -> Seen {
+    /// What [`start_tags`] finds (given the candidates or not), and how many tags it
+    /// placed among them.
+    fn scan_with(
+        html: &[u8],
+        names: Option<&[&str]>,
+        encoding: &'static Encoding,
+        given: bool,
+    ) -> (Seen, usize) {
         let names: Option<Vec<String>> =
             names.map(|names| names.iter().map(|name| name.to_string()).collect());
-        let mut seen = Seen::default();
-        start_tags(html, encoding, 1 << 20, names.as_deref(), &mut seen).unwrap();
-        seen
+        let candidates = candidates(html);
+        let mut recorder = Recorder {
+            html,
+            seen: Seen::default(),
+            placed: 0,
+        };
+        let candidates = given.then_some(&candidates[..]);
+        start_tags(
+            html,
+            encoding,
+            1 << 20,
+            names.as_deref(),
+            candidates,
+            &mut recorder,
+        )
+        .unwrap();
+        (recorder.seen, recorder.placed)
+    }
+
+    fn scanned(html: &[u8], names: Option<&[&str]>, encoding: &'static Encoding) -> Seen {
+        let (by_lexing, _) = scan_with(html, names, encoding, false);
+        let (by_candidates, _) = scan_with(html, names, encoding, true);
+        assert_eq!(
+            by_lexing,
+            by_candidates,
+            "{}",
+            String::from_utf8_lossy(html)
+        );
+        by_candidates
     }
 
     const NAMES: &[&str] = &[
@@ -266,7 +493,7 @@ mod tests {
         for page in pages {
             assert!(!may_hold_foreign(page.as_bytes()), "{page}");
             for encoding in [encoding_rs::UTF_8, encoding_rs::WINDOWS_1252] {
-                for names in [Some(NAMES), None] {
+                for names in [Some(NAMES), Some(&NAMES[..7]), None] {
                     let expected = selected(page.as_bytes(), names, encoding);
                     let found = scanned(page.as_bytes(), names, encoding);
                     assert_eq!(found, expected, "{page}");
@@ -276,6 +503,32 @@ mod tests {
         let found = scanned(b"<p><style>a</style>", Some(&["style"]), encoding_rs::UTF_8);
         assert_eq!(found.tags, vec![Range { start: 3, end: 10 }]);
         assert_eq!(found.text_ends, [11]);
+    }
+
+    #[test]
+    fn places_tags_among_the_candidates_where_they_add_up() {
+        // Names of eight bytes at most: each packs into one integer.
+        let names = Some(&NAMES[..7]);
+        let placed = |page: &str| scan_with(page.as_bytes(), names, encoding_rs::UTF_8, true).1;
+        assert_eq!(placed("<IMG src=a><p><img/><source srcset=b>"), 3);
+        assert_eq!(placed("<style>a{}</style><noscript>x</noscript><my-el>"), 3);
+        // A tag the input ends inside is counted, then found to be none.
+        assert_eq!(placed("<img src=a><img src=b"), 2);
+        // A candidate that is no tag (in a comment, a script, a value, a raw text), or a
+        // name too long to pack: every wanted tag is lexed instead.
+        for page in [
+            "<!-- <img src=a> --><img src=b>",
+            "<script>'<img src=a>'</script><img src=b>",
+            "<p title='<img src=a>'><img src=b>",
+            "<style>a{}</style><noscript><style></noscript><img>",
+        ] {
+            assert_eq!(placed(page), 0, "{page}");
+        }
+        let long = Some(NAMES);
+        assert_eq!(
+            scan_with(b"<img src=a>", long, encoding_rs::UTF_8, true).1,
+            0
+        );
     }
 
     #[test]
@@ -308,7 +561,12 @@ mod tests {
             encoding_rs::UTF_8,
             1024,
             Some(&names),
-            &mut Seen::default(),
+            None,
+            &mut Recorder {
+                html: page.as_bytes(),
+                seen: Seen::default(),
+                placed: 0,
+            },
         );
         assert!(matches!(found, Err(RewritingError::MemoryLimitExceeded(_))));
     }

@@ -141,15 +141,19 @@ fn read(
     }
 }
 
-/// The attributes of the start tag `tag` (its bytes up to and with its `>`, if it has
-/// one), whose name is `name_len` bytes long, in order (duplicates included: the first one
-/// counts), written into `out`.
-pub(crate) fn attributes(tag: &[u8], name_len: usize, out: &mut Vec<RawAttribute>) {
+/// The attributes of the start tag beginning at `tag[0]`, whose name is `name_len` bytes
+/// long, in order (duplicates included: the first one counts), written into `out`; returns
+/// where the tag's `>` stands, or `None` when the input ends first.
+pub(crate) fn attributes(
+    tag: &[u8],
+    name_len: usize,
+    out: &mut Vec<RawAttribute>,
+) -> Option<usize> {
     out.clear();
     read(tag, name_len, |attribute| {
         out.push(attribute);
         false
-    });
+    })
 }
 
 /// Where the start tag beginning at `bytes[0]` (`<name`) ends: the index of its closing

@@ -143,7 +143,14 @@ fn rewrite_with(
         Ok(())
     } else if scan::can_scan(names, plan.foreign) {
         let memory = shared.limits.parser_memory;
-        scan::start_tags(html, doc.encoding, memory, names, &mut &*doc)
+        scan::start_tags(
+            html,
+            doc.encoding,
+            memory,
+            names,
+            plan.candidates.as_deref(),
+            &mut &*doc,
+        )
     } else {
         let named;
         let selector = match names {
