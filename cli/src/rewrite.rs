@@ -61,9 +61,19 @@ pub fn run(args: RewriteArgs) -> Result<ExitCode> {
         Some(dir) => served_at(dir, &args.paths, &base),
         None => "/".to_owned(),
     };
-    // `--hash` reads its files on the workers too.
-    let manifest =
-        pool.install(|| manifests::load_served_at(&args.source, &hashed_at, args.out.as_deref()))?;
+    // The pages are found while the manifest loads (on another worker, given two): that
+    // part no number of jobs divides. `--hash` reads its files on the workers too.
+    let stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
+    let find_pages = || {
+        let mut found = Found::default();
+        for path in args.paths.iter().filter(|_| !stdin) {
+            files::find(path, args.out.as_deref(), &mut found);
+        }
+        found
+    };
+    let load = || manifests::load_served_at(&args.source, &hashed_at, args.out.as_deref());
+    let (manifest, found) = pool.install(|| rayon::join(load, find_pages));
+    let manifest = manifest?;
     let buster = manifests::rules(
         Builder::new(manifest).with_page_url(base.as_str()),
         &args.rules,
@@ -72,7 +82,7 @@ pub fn run(args: RewriteArgs) -> Result<ExitCode> {
     if args.check && args.out.is_some() {
         bail!("--check writes nothing; it cannot be used with --out");
     }
-    if args.paths.iter().any(|p| p.as_os_str() == "-") {
+    if stdin {
         if args.paths.len() > 1 {
             bail!("`-` (stdin to stdout) cannot be mixed with other paths");
         }
@@ -89,10 +99,6 @@ pub fn run(args: RewriteArgs) -> Result<ExitCode> {
         (None, false) => Mode::InPlace,
     };
 
-    let mut found = Found::default();
-    for path in &args.paths {
-        files::find(path, args.out.as_deref(), &mut found);
-    }
     let progress = if args.quiet || !std::io::stderr().is_terminal() {
         ProgressBar::hidden()
     } else {
