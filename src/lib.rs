@@ -182,8 +182,9 @@
 //!   page that may hold both an `<svg>` or `<math>` and a `<style>` or `<noscript>`, where
 //!   only the selector engine's stack of open elements tells where a foreign `<style>` ends.
 //!   lol_html names the tags it finds, and they are placed among the `<`s the look read as
-//!   tags of those names when the two lists are as long (otherwise lol_html lexes each tag
-//!   wanted to tell where it is). A stream, whose content is not known ahead, gets
+//!   tags of those names when the two lists are as long, once those inside texts
+//!   (`<script>`, `<noscript>`, `<title>`, ...) are left out (otherwise, as when one is in
+//!   a comment, lol_html lexes each tag wanted to tell where it is). A stream, whose content is not known ahead, gets
 //!   lol_html's selector `*`. Output and report are the same either way (a property test
 //!   and the fuzz target check it); the one difference is memory: a whole document found
 //!   by name keeps no stack of open elements, and lol_html holds none of its tags'

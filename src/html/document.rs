@@ -529,17 +529,12 @@ impl super::scan::Found for &Doc<'_> {
         false
     }
 
-    fn start_tag_at(&mut self, at: usize, html_text: bool) -> bool {
+    fn start_tag_at(&mut self, at: usize) {
         // Only a whole document is scanned: a stream's tags come with their ranges.
-        let Some(tag) = self.whole_input().and_then(|input| input.get(at..)) else {
-            return false;
-        };
-        let opening = html_text.then_some(Opening {
-            can_have_content: true,
-            svg: false,
-        });
-        self.read_pending();
-        self.read_start_tag(&mut self.lock_state(), opening, tag, true, at)
+        if let Some(tag) = self.whole_input().and_then(|input| input.get(at..)) {
+            self.read_pending();
+            self.read_start_tag(&mut self.lock_state(), None, tag, true, at);
+        }
     }
 
     fn text_end(&mut self, at: usize) {

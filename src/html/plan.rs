@@ -15,6 +15,7 @@
 use super::tag;
 use crate::config::{Shared, start_index};
 use crate::html::attributes::ValueKind;
+use std::ops::Range;
 
 /// More names than this, and each tag is compared with them all (or, where lol_html's
 /// selectors are used, costs more than one `*` selector).
@@ -27,16 +28,26 @@ pub(crate) struct Plan {
     /// Whether it may hold foreign content (an `<svg>` or a `<math>` start tag), where
     /// `<style>` is no raw text ([`super::scan`]).
     pub(crate) foreign: bool,
-    /// With [`Elements::Names`]: every `<` followed by a letter that the look read as a
-    /// start tag whose name may be among them, in document order. The page's real start
-    /// tags of those names are among these, so where the two lists are as long they are
-    /// the same ([`super::scan`] relies on it). `None` past one for every
-    /// [`BYTES_PER_CANDIDATE`] bytes of the page (and [`FEWEST_CANDIDATES`] more).
-    pub(crate) candidates: Option<Vec<Candidate>>,
+    /// With [`Elements::Names`], where their start tags may be. `None` past one entry for
+    /// every [`BYTES_PER_CANDIDATE`] bytes of the page (and [`FEWEST_CANDIDATES`] more).
+    pub(crate) candidates: Option<Candidates>,
+}
+
+/// Where a document's start tags of the names a plan holds may be.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Candidates {
+    /// Every `<` followed by a letter that the look read as a start tag whose name may be
+    /// among them, in document order. The page's real start tags of those names are among
+    /// these, so where the two lists are as long they are the same ([`super::scan`] relies
+    /// on it).
+    pub(crate) tags: Vec<Candidate>,
+    /// Where a `<!--` and the next `-->` stand (the look does not know whether either is
+    /// in a comment, a script or a value): a candidate inside is most likely no tag.
+    pub(crate) comments: Vec<Range<usize>>,
 }
 
 /// The candidates are noted while there are fewer than one for this many bytes of the page
-/// (16 bytes each: the list never outweighs the page; a real page has a tag every 20 to
+/// (16 bytes each: the lists never outweigh the page; a real page has a tag every 20 to
 /// 100 bytes, and not every tag is noted).
 const BYTES_PER_CANDIDATE: usize = 16;
 
@@ -85,7 +96,7 @@ impl Plan {
         Plan {
             elements: Elements::Names(Vec::new()),
             foreign: false,
-            candidates: Some(Vec::new()),
+            candidates: Some(Candidates::default()),
         }
     }
 }
@@ -110,8 +121,10 @@ pub(crate) fn plan(html: &[u8], shared: &Shared) -> Plan {
     // How the names found start, by their first two bytes as [`Shared::name_starts`].
     let mut found_starts = [0u32; 26];
     let mut foreign = false;
-    let mut candidates = Some(Vec::new());
+    let mut candidates = Some(Candidates::default());
     let most_candidates = html.len() / BYTES_PER_CANDIDATE + FEWEST_CANDIDATES;
+    // A comment's end, while the look is inside one.
+    let mut comment_end = 0;
     // Given up at `at`: every element, and whether foreign content is anywhere.
     let every = |at: usize, foreign: bool| Plan {
         elements: Elements::Every,
@@ -121,6 +134,13 @@ pub(crate) fn plan(html: &[u8], shared: &Shared) -> Plan {
     for at in memchr::memchr_iter(b'<', html) {
         let rest = &html[at..];
         let Some(&first) = rest.get(1).filter(|b| b.is_ascii_alphabetic()) else {
+            if rest.starts_with(b"<!--") && at >= comment_end {
+                comment_end =
+                    memchr::memmem::find(&rest[4..], b"-->").map_or(html.len(), |n| at + 4 + n + 3);
+                note(&mut candidates, most_candidates, |list| {
+                    list.comments.push(at..comment_end)
+                });
+            }
             continue;
         };
         if !foreign && opens_foreign(rest) {
@@ -140,12 +160,10 @@ pub(crate) fn plan(html: &[u8], shared: &Shared) -> Plan {
         let raw_name = tag::name(rest);
         let mut lower = [0u8; 32];
         let name = tag::lower(raw_name, &mut lower);
-        if let (Some(list), Some(packed)) = (&mut candidates, name.and_then(pack_name)) {
-            if list.len() < most_candidates {
-                list.push(Candidate { at, name: packed });
-            } else {
-                candidates = None;
-            }
+        if let Some(packed) = name.and_then(pack_name) {
+            note(&mut candidates, most_candidates, |list| {
+                list.tags.push(Candidate { at, name: packed })
+            });
         }
         if found_starts[first] & second != 0
             && name.is_some_and(|name| names.iter().any(|known| known.as_bytes() == name))
@@ -195,6 +213,17 @@ pub(crate) fn plan(html: &[u8], shared: &Shared) -> Plan {
         elements: Elements::Names(names),
         foreign,
         candidates,
+    }
+}
+
+/// Notes a candidate with `add`, while they are fewer than `most`.
+fn note(candidates: &mut Option<Candidates>, most: usize, add: impl FnOnce(&mut Candidates)) {
+    if let Some(list) = candidates {
+        if list.tags.len() + list.comments.len() < most {
+            add(list);
+        } else {
+            *candidates = None;
+        }
     }
 }
 
@@ -327,6 +356,7 @@ mod tests {
             look(html)
                 .candidates
                 .unwrap()
+                .tags
                 .iter()
                 .map(|candidate| (candidate.at, candidate.name))
                 .collect()
@@ -348,8 +378,15 @@ mod tests {
             look(&format!("{dense}{}", " ".repeat(1600)))
                 .candidates
                 .unwrap()
+                .tags
                 .len(),
             101
+        );
+        // Where comments may be (a look cannot tell whether `<!--` opens one).
+        let comments = |html: &str| look(html).candidates.unwrap().comments;
+        assert_eq!(
+            comments("<!-- <img> --><p title='<!--'>x</p><!--> <!--->--><!--"),
+            [0..14, 24..40, 41..50, 50..54]
         );
         assert_eq!(
             pack_name(b"noscript"),

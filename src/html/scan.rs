@@ -17,8 +17,13 @@
 //! first, lol_html only names the tags it finds ([`Counted`]), and the tags are placed
 //! among the plan's candidates, every `<` and letter it read as a tag of a wanted name:
 //! every real start tag is one of them, so when there are as many candidates as tags,
-//! they are the tags, in order. Only when the two do not add up (a candidate in a comment
-//! or a script, say) is each wanted tag lexed to learn where it is ([`Wanted`]).
+//! they are the tags, in order. lol_html does lex the few start tags that open a text
+//! (`<script>`, `<style>`, `<noscript>`, `<title>`, ...) and their end tags: no tag stands
+//! between, so the candidates there (an `<img>` in a `<noscript>` or in a script's string,
+//! which many pages hold) are left out. Only when the two still do not add up (a
+//! candidate in a comment or in an attribute value) is each wanted tag lexed to learn
+//! where it is ([`Wanted`]); where a wanted candidate is likely in a comment, that is
+//! done from the start.
 //!
 //! Elements whose text is rewritten (`<style>`, `<noscript>`) need their end tags too. In
 //! the HTML namespace their text is raw text, which only their own end tag (or the end of
@@ -27,7 +32,7 @@
 //! matches: a page that may hold foreign content and such elements goes through lol_html's
 //! `HtmlRewriter` ([`can_scan`]).
 
-use super::plan::{Candidate, pack_name};
+use super::plan::{Candidates, pack_name};
 use encoding_rs::Encoding;
 use lol_html::errors::RewritingError;
 use lol_html::html_content::DocumentEnd;
@@ -36,6 +41,7 @@ use lol_html::{
     StartTagHandlingResult, Tag, Token, TokenCaptureFlags, TransformController, TransformStream,
     TransformStreamSettings,
 };
+use std::hash::{Hash, Hasher};
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
@@ -57,9 +63,10 @@ pub(crate) trait Found {
     /// wanted up to its end ([`Found::text_end`]).
     fn start_tag(&mut self, range: Range<usize>, html_text: bool) -> bool;
 
-    /// The same, for a start tag known by where it starts only: its reader finds where it
-    /// ends, and a tag the input ends inside is none (lol_html never reports one).
-    fn start_tag_at(&mut self, at: usize, html_text: bool) -> bool;
+    /// The start tag that starts at `at`, of an element whose text is not wanted: its
+    /// reader finds where it ends, and a tag the input ends inside is none (lol_html never
+    /// reports one).
+    fn start_tag_at(&mut self, at: usize);
 
     /// The text wanted ends at `at`, where its end tag starts.
     fn text_end(&mut self, at: usize);
@@ -71,32 +78,30 @@ pub(crate) trait Found {
 /// order, and where the texts it wants end. Check [`can_scan`] first.
 ///
 /// Given the plan's `candidates` ([`Plan`](super::plan::Plan)), the tags are placed among
-/// them where they can be (names of eight bytes at most, as many candidates as tags).
+/// them where they can be: names of eight bytes at most, none of the wanted names' likely
+/// in a comment, and as many candidates outside the texts as tags.
 pub(crate) fn start_tags(
     html: &[u8],
     encoding: &'static Encoding,
     memory: usize,
     names: Option<&[String]>,
-    candidates: Option<&[Candidate]>,
+    candidates: Option<&Candidates>,
     found: &mut impl Found,
 ) -> Result<(), RewritingError> {
     let matcher = Matcher::new(names);
-    if let (Some(names), Some(candidates)) = (names, candidates) {
-        if let Some(packed) = names
-            .iter()
-            .map(|name| pack_name(name.as_bytes()))
-            .collect::<Option<Vec<u64>>>()
+    if let Some(wanted) = wanted_candidates(names, candidates) {
+        let mut counted = Counted {
+            matcher: &matcher,
+            seen: Vec::new(),
+            opening: None,
+            text_of: None,
+            astray: false,
+        };
+        if run(html, encoding, memory, &mut counted).is_ok()
+            && !counted.astray
+            && place(html.len(), &counted.seen, &wanted, found)
         {
-            let mut counted = Counted {
-                matcher: &matcher,
-                seen: Vec::new(),
-                text_open: false,
-            };
-            if run(html, encoding, memory, &mut counted).is_ok()
-                && place(&counted.seen, &packed, candidates, found)
-            {
-                return Ok(());
-            }
+            return Ok(());
         }
     }
     run(
@@ -110,6 +115,40 @@ pub(crate) fn start_tags(
             text_open: false,
         },
     )
+}
+
+/// Where the candidates of the wanted `names` stand, unless one seems to be in a comment
+/// (a comment is the one place lol_html cannot tell about without lexing the page: see
+/// [`place`]), or a name is too long to pack.
+fn wanted_candidates(
+    names: Option<&[String]>,
+    candidates: Option<&Candidates>,
+) -> Option<Vec<usize>> {
+    let packed = names?
+        .iter()
+        .map(|name| pack_name(name.as_bytes()))
+        .collect::<Option<Vec<u64>>>()?;
+    let candidates = candidates?;
+    let wanted: Vec<usize> = candidates
+        .tags
+        .iter()
+        .filter(|candidate| packed.contains(&candidate.name))
+        .map(|candidate| candidate.at)
+        .collect();
+    let commented = wanted.len() - outside(&wanted, &candidates.comments).count();
+    (commented == 0).then_some(wanted)
+}
+
+/// The positions of `sorted` that no range of `ranges` (sorted, disjoint) holds.
+fn outside<'a>(
+    sorted: &'a [usize],
+    ranges: &'a [Range<usize>],
+) -> impl Iterator<Item = usize> + 'a {
+    let mut ranges = ranges.iter().peekable();
+    sorted.iter().copied().filter(move |&at| {
+        while ranges.next_if(|range| range.end <= at).is_some() {}
+        !ranges.peek().is_some_and(|range| range.contains(&at))
+    })
 }
 
 /// Runs lol_html's transform stream over `html` with `controller`.
@@ -143,17 +182,40 @@ struct Matcher<'n> {
     hashes: Vec<LocalNameHash>,
     /// `None`: every element.
     names: Option<&'n [String]>,
+    /// The [`filter_bit`]s of the wanted names and of [`TEXT_ELEMENTS`] (all of them for
+    /// every element): most tags have a bit outside, and are passed over at that.
+    filter: u64,
 }
 
 impl<'n> Matcher<'n> {
     fn new(names: Option<&'n [String]>) -> Self {
-        let hashes = names
+        let hashes: Vec<LocalNameHash> = names
             .unwrap_or_default()
             .iter()
             .map(|name| LocalNameHash::from(name.as_str()))
             .filter(|hash| !hash.is_empty())
             .collect();
-        Matcher { hashes, names }
+        let filter = match names {
+            None => !0,
+            Some(_) => hashes
+                .iter()
+                .copied()
+                .chain(TEXT_ELEMENTS.map(|(_, name)| LocalNameHash::from(name)))
+                .fold(0, |filter, hash| filter | filter_bit(hash)),
+        };
+        Matcher {
+            hashes,
+            names,
+            filter,
+        }
+    }
+
+    /// Whether the start tag `name` may be wanted or open a text (`false`: it is neither).
+    fn may_matter(&self, name: &LocalName<'_>) -> bool {
+        match name {
+            LocalName::Hash(hash) => self.filter & filter_bit(*hash) != 0,
+            LocalName::Bytes(_) => true,
+        }
     }
 
     /// Whether the start tag `name` (in `namespace`) is wanted, and if so whether it opens
@@ -173,6 +235,29 @@ impl<'n> Matcher<'n> {
     }
 }
 
+/// One bit of 64 for a name's hash. lol_html keeps the packed name to itself, but hashes
+/// it as the one integer it is: that integer, mixed, picks the bit.
+fn filter_bit(hash: LocalNameHash) -> u64 {
+    struct Packed(u64);
+    impl Hasher for Packed {
+        fn finish(&self) -> u64 {
+            self.0
+        }
+        fn write(&mut self, bytes: &[u8]) {
+            // Not how an integer is hashed; should it ever be, any bit does.
+            self.0 = bytes
+                .iter()
+                .fold(self.0, |h, &b| h.rotate_left(8) ^ u64::from(b));
+        }
+        fn write_u64(&mut self, n: u64) {
+            self.0 = n;
+        }
+    }
+    let mut packed = Packed(0);
+    hash.hash(&mut packed);
+    1 << (packed.0.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58)
+}
+
 /// What to capture of an end tag: inside a raw text wanted, the only end tag is the
 /// text's own.
 fn end_tag_flags(text_open: bool) -> TokenCaptureFlags {
@@ -183,21 +268,48 @@ fn end_tag_flags(text_open: bool) -> TokenCaptureFlags {
     }
 }
 
+/// The elements whose start tag makes lol_html read what follows as text up to their own
+/// end tag (or, for `<plaintext>`, to the end), in the HTML namespace: the tree builder
+/// lol_html simulates switches on these names alone.
+const TEXT_ELEMENTS: [(Tag, &str); 10] = [
+    (Tag::Script, "script"),
+    (Tag::Style, "style"),
+    (Tag::Noscript, "noscript"),
+    (Tag::Textarea, "textarea"),
+    (Tag::Title, "title"),
+    (Tag::Iframe, "iframe"),
+    (Tag::Xmp, "xmp"),
+    (Tag::Noembed, "noembed"),
+    (Tag::Noframes, "noframes"),
+    (Tag::Plaintext, "plaintext"),
+];
+
 /// What [`Counted`] saw, in document order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Seen {
-    /// A wanted start tag; whether it opens a raw text.
-    StartTag { html_text: bool },
-    /// The end tag of a raw text starts at this offset.
+    /// A wanted start tag lol_html only named.
+    Named,
+    /// A start tag of [`TEXT_ELEMENTS`], lexed to learn where it is; whether it is wanted
+    /// (and if so, whether its text is too).
+    Opening {
+        range: Range<usize>,
+        wanted: Option<bool>,
+    },
+    /// The end tag of the text opened last starts at this offset.
     TextEnd(usize),
 }
 
-/// The controller that only counts: it lexes nothing but the end tags of raw texts.
+/// The controller that mostly counts: it lexes only the start and end tags of
+/// [`TEXT_ELEMENTS`], to tell where no tag can be.
 struct Counted<'m, 'n> {
     matcher: &'m Matcher<'n>,
     seen: Vec<Seen>,
-    /// A raw text is open: its end tag is the next one.
-    text_open: bool,
+    /// The start tag being lexed, and whether it is wanted.
+    opening: Option<(Tag, Option<bool>)>,
+    /// The element whose text is open: the next end tag is its own.
+    text_of: Option<Tag>,
+    /// lol_html told something this does not expect: nothing is placed.
+    astray: bool,
 }
 
 impl TransformController for &mut Counted<'_, '_> {
@@ -210,22 +322,47 @@ impl TransformController for &mut Counted<'_, '_> {
         name: LocalName<'_>,
         namespace: Namespace,
     ) -> StartTagHandlingResult<Self> {
-        if let Some(html_text) = self.matcher.wants(&name, namespace) {
-            self.seen.push(Seen::StartTag { html_text });
-            self.text_open = html_text;
+        if !self.matcher.may_matter(&name) {
+            return Ok(TokenCaptureFlags::empty());
+        }
+        let wanted = self.matcher.wants(&name, namespace);
+        let text = (namespace == Namespace::Html)
+            .then(|| TEXT_ELEMENTS.into_iter().find(|&(tag, _)| name == tag))
+            .flatten()
+            .map(|(tag, _)| tag);
+        if let Some(tag) = text {
+            self.opening = Some((tag, wanted));
+            return Ok(TokenCaptureFlags::NEXT_START_TAG);
+        }
+        if wanted.is_some() {
+            self.seen.push(Seen::Named);
         }
         Ok(TokenCaptureFlags::empty())
     }
 
-    fn handle_end_tag(&mut self, _: LocalName<'_>) -> TokenCaptureFlags {
-        end_tag_flags(self.text_open)
+    fn handle_end_tag(&mut self, name: LocalName<'_>) -> TokenCaptureFlags {
+        if self.text_of.is_some_and(|tag| name != tag) {
+            self.astray = true;
+        }
+        end_tag_flags(self.text_of.is_some())
     }
 
     fn handle_token(&mut self, token: &mut Token<'_>) -> Result<(), RewritingError> {
-        if let Token::EndTag(tag) = token {
-            self.text_open = false;
-            self.seen
-                .push(Seen::TextEnd(tag.source_location().bytes().start));
+        match token {
+            Token::StartTag(tag) => match self.opening.take() {
+                Some((name, wanted)) => {
+                    let range = tag.source_location().bytes();
+                    self.seen.push(Seen::Opening { range, wanted });
+                    self.text_of = Some(name);
+                }
+                None => self.astray = true,
+            },
+            Token::EndTag(tag) => {
+                self.text_of = None;
+                self.seen
+                    .push(Seen::TextEnd(tag.source_location().bytes().start));
+            }
+            _ => {}
         }
         Ok(())
     }
@@ -239,34 +376,51 @@ impl TransformController for &mut Counted<'_, '_> {
     }
 }
 
-/// Tells `found` what [`Counted`] saw, each start tag placed at its candidate, if the
-/// candidates of the wanted names (`packed`) are exactly as many as the tags: every real
-/// start tag is a candidate, so then they are the same, in the same order. Otherwise
-/// tells nothing and returns `false`.
-fn place(seen: &[Seen], packed: &[u64], candidates: &[Candidate], found: &mut impl Found) -> bool {
-    let mut at = candidates
-        .iter()
-        .filter(|candidate| packed.contains(&candidate.name))
-        .map(|candidate| candidate.at);
-    let tags = seen
-        .iter()
-        .filter(|seen| matches!(seen, Seen::StartTag { .. }))
-        .count();
-    if at.clone().count() != tags {
+/// Tells `found` what [`Counted`] saw, each tag only named placed at its candidate (of
+/// the document's `len` bytes, `wanted` are where the candidates of the wanted names are),
+/// if the two add up; otherwise tells nothing and returns `false`.
+///
+/// Every real start tag is a candidate. The candidates in a text (from its start tag to
+/// its end tag, or to the end of the input) are none: if as many candidates are left as
+/// tags were named, they are the same, in the same order. Those that are no tag and are
+/// left are in comments and in attribute values (or in `<![CDATA[`), and make the two not
+/// add up.
+fn place(len: usize, seen: &[Seen], wanted: &[usize], found: &mut impl Found) -> bool {
+    let mut texts = Vec::new();
+    for (n, opening) in seen.iter().enumerate() {
+        if let Seen::Opening { range, .. } = opening {
+            let end = match seen.get(n + 1) {
+                Some(Seen::TextEnd(end)) => *end,
+                None => len,
+                // A tag inside: no text after all.
+                Some(_) => return false,
+            };
+            texts.push(range.start..end);
+        }
+    }
+    let named = seen.iter().filter(|seen| **seen == Seen::Named).count();
+    if outside(wanted, &texts).count() != named {
         return false;
     }
+    let mut at = outside(wanted, &texts);
     let mut text_open = false;
     for seen in seen {
-        match *seen {
-            Seen::StartTag { html_text } => {
-                let start = at.next().expect("as many candidates as tags");
-                text_open = found.start_tag_at(start, html_text) && html_text;
+        match seen {
+            Seen::Named => {
+                found.start_tag_at(at.next().expect("as many candidates as tags"));
             }
-            Seen::TextEnd(end) if text_open => {
+            Seen::Opening { range, wanted } => {
+                text_open = match *wanted {
+                    Some(html_text) => found.start_tag(range.clone(), html_text) && html_text,
+                    None => false,
+                };
+            }
+            Seen::TextEnd(end) => {
+                if text_open {
+                    found.text_end(*end);
+                }
                 text_open = false;
-                found.text_end(end);
             }
-            Seen::TextEnd(_) => {}
         }
     }
     true
@@ -293,7 +447,10 @@ impl<F: Found> TransformController for Wanted<'_, '_, '_, F> {
         name: LocalName<'_>,
         namespace: Namespace,
     ) -> StartTagHandlingResult<Self> {
-        let wanted = self.matcher.wants(&name, namespace);
+        let wanted = match self.matcher.may_matter(&name) {
+            true => self.matcher.wants(&name, namespace),
+            false => None,
+        };
         // Asked before the tag's token is made, if that is wanted.
         self.html_text = wanted == Some(true);
         Ok(if wanted.is_some() {
@@ -337,7 +494,7 @@ impl<F: Found> TransformController for Wanted<'_, '_, '_, F> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::html::plan::may_hold_foreign;
+    use crate::html::plan::{Candidate, may_hold_foreign};
     use lol_html::{HtmlRewriter, Settings, element};
     use std::cell::RefCell;
     use std::rc::Rc;
@@ -362,11 +519,10 @@ mod tests {
             html_text
         }
 
-        fn start_tag_at(&mut self, at: usize, html_text: bool) -> bool {
+        fn start_tag_at(&mut self, at: usize) {
             self.placed += 1;
-            match crate::html::tag::end(&self.html[at..]) {
-                Some(end) => self.start_tag(at..at + end + 1, html_text),
-                None => false,
+            if let Some(end) = crate::html::tag::end(&self.html[at..]) {
+                self.start_tag(at..at + end + 1, false);
             }
         }
 
@@ -375,10 +531,10 @@ mod tests {
         }
     }
 
-    /// Every `<` followed by a letter, with its name (the plan's candidates, before it
-    /// leaves out the names that cannot matter).
-    fn candidates(html: &[u8]) -> Vec<Candidate> {
-        memchr::memchr_iter(b'<', html)
+    /// Every `<` followed by a letter, with its name, and where comments may be (the
+    /// plan's candidates, before it leaves out the names that cannot matter).
+    fn candidates(html: &[u8]) -> Candidates {
+        let tags = memchr::memchr_iter(b'<', html)
             .filter(|&at| html.get(at + 1).is_some_and(u8::is_ascii_alphabetic))
             .filter_map(|at| {
                 let mut lower = [0u8; 32];
@@ -388,7 +544,14 @@ mod tests {
                     name: pack_name(name)?,
                 })
             })
-            .collect()
+            .collect();
+        let comments = memchr::memmem::find_iter(html, b"<!--")
+            .map(|at| {
+                let end = memchr::memmem::find(&html[at + 4..], b"-->");
+                at..end.map_or(html.len(), |n| at + 4 + n + 3)
+            })
+            .collect();
+        Candidates { tags, comments }
     }
 
     /// What lol_html's selector for `names` (`*` for `None`) finds.
@@ -434,7 +597,7 @@ mod tests {
             seen: Seen::default(),
             placed: 0,
         };
-        let candidates = given.then_some(&candidates[..]);
+        let candidates = given.then_some(&candidates);
         start_tags(
             html,
             encoding,
@@ -467,6 +630,7 @@ mod tests {
         "style",
         "noscript",
         "my-el",
+        "script",
         "a-very-long-custom-element",
     ];
 
@@ -489,11 +653,15 @@ mod tests {
             "<noscript><img src=a></noscript><noscript><style></noscript></style>",
             "<p><style>unclosed <img src=a>",
             "<head><noscript><link href=a></NOSCRIPT>",
+            "<script src=a>'<img src=b>'</script ><img src=c><SCRIPT/>'<source>'</script>",
+            "<iframe><img></iframe><noembed><img></noembed><noframes><img></noframes><img src=a>",
+            "<textarea><img></TEXTAREA><title><script></title><img src=a><script src=b",
+            "<!-- <img src=a> --><!-- x --><img src=b><!-- <script> -->",
         ];
         for page in pages {
             assert!(!may_hold_foreign(page.as_bytes()), "{page}");
             for encoding in [encoding_rs::UTF_8, encoding_rs::WINDOWS_1252] {
-                for names in [Some(NAMES), Some(&NAMES[..7]), None] {
+                for names in [Some(NAMES), Some(&NAMES[..8]), Some(&NAMES[..7]), None] {
                     let expected = selected(page.as_bytes(), names, encoding);
                     let found = scanned(page.as_bytes(), names, encoding);
                     assert_eq!(found, expected, "{page}");
@@ -508,19 +676,30 @@ mod tests {
     #[test]
     fn places_tags_among_the_candidates_where_they_add_up() {
         // Names of eight bytes at most: each packs into one integer.
-        let names = Some(&NAMES[..7]);
+        let names = Some(&NAMES[..8]);
         let placed = |page: &str| scan_with(page.as_bytes(), names, encoding_rs::UTF_8, true).1;
         assert_eq!(placed("<IMG src=a><p><img/><source srcset=b>"), 3);
-        assert_eq!(placed("<style>a{}</style><noscript>x</noscript><my-el>"), 3);
+        // The start tags of texts are lexed (`<style>`, `<noscript>`), the others named.
+        assert_eq!(placed("<style>a{}</style><noscript>x</noscript><my-el>"), 1);
         // A tag the input ends inside is counted, then found to be none.
         assert_eq!(placed("<img src=a><img src=b"), 2);
-        // A candidate that is no tag (in a comment, a script, a value, a raw text), or a
+        // A candidate in a text is none.
+        for page in [
+            "<script>'<img src=a>'</script><img src=b>",
+            "<noscript><img src=a></noscript><img src=b>",
+            "<title><img></title><textarea><img></textarea><xmp><img></xmp><img src=b>",
+            "<style>a{}</style><noscript><style></noscript><img src=b>",
+            "<img src=b><plaintext><img src=a>",
+            "<!-- x --><img src=b>",
+        ] {
+            assert_eq!(placed(page), 1, "{page}");
+        }
+        // One that is no tag elsewhere (in a comment, a value, a CDATA section), or a
         // name too long to pack: every wanted tag is lexed instead.
         for page in [
             "<!-- <img src=a> --><img src=b>",
-            "<script>'<img src=a>'</script><img src=b>",
             "<p title='<img src=a>'><img src=b>",
-            "<style>a{}</style><noscript><style></noscript><img>",
+            "<svg><![CDATA[<img src=a>]]></svg><img src=b>",
         ] {
             assert_eq!(placed(page), 0, "{page}");
         }
@@ -529,6 +708,20 @@ mod tests {
             scan_with(b"<img src=a>", long, encoding_rs::UTF_8, true).1,
             0
         );
+    }
+
+    #[test]
+    fn a_wanted_candidate_in_a_comment_is_not_counted() {
+        let wanted = |page: &str| {
+            let names = ["img".to_string()];
+            wanted_candidates(Some(&names), Some(&candidates(page.as_bytes())))
+        };
+        assert_eq!(wanted("<p><img src=a><!-- <p> --><img>"), Some(vec![3, 26]));
+        assert_eq!(wanted("<img><!-- <img> -->"), None);
+        assert_eq!(wanted("<img><!-- <img>"), None);
+        let ranges = [2..4, 6..7];
+        let left: Vec<usize> = outside(&[0, 2, 3, 4, 5, 6, 7], &ranges).collect();
+        assert_eq!(left, [0, 4, 5, 7]);
     }
 
     #[test]

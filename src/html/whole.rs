@@ -148,7 +148,7 @@ fn rewrite_with(
             doc.encoding,
             memory,
             names,
-            plan.candidates.as_deref(),
+            plan.candidates.as_ref(),
             &mut &*doc,
         )
     } else {
