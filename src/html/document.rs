@@ -540,6 +540,10 @@ impl super::scan::Found for &Doc<'_> {
     fn text_end(&mut self, at: usize) {
         Doc::text_end(self, at);
     }
+
+    fn expect(&mut self, tags: usize) {
+        self.lock_state().events.reserve(tags);
+    }
 }
 
 /// How many start tags are put aside before they are read.

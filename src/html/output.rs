@@ -55,6 +55,13 @@ impl Events {
         self.push(Event::Replace { range, text });
     }
 
+    /// Makes room for the edits of about `tags` start tags: an image listing's tag has
+    /// three or four references, most written with one insertion of some 24 bytes.
+    pub(crate) fn reserve(&mut self, tags: usize) {
+        self.queue.reserve(tags.saturating_mul(4));
+        self.arena.reserve(tags.saturating_mul(32));
+    }
+
     /// Queues `event` in input order: after the others, but for the end of an SVG
     /// `<style>`'s text, which lol_html reports before the start tags inside it are read
     /// (see [`super::document::Doc::read_pending`]).

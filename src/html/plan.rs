@@ -121,7 +121,11 @@ pub(crate) fn plan(html: &[u8], shared: &Shared) -> Plan {
     // How the names found start, by their first two bytes as [`Shared::name_starts`].
     let mut found_starts = [0u32; 26];
     let mut foreign = false;
-    let mut candidates = Some(Candidates::default());
+    // Room for a tag every 64 bytes: a real page's, mostly, without growing the list.
+    let mut candidates = Some(Candidates {
+        tags: Vec::with_capacity(html.len() / 64),
+        comments: Vec::new(),
+    });
     let most_candidates = html.len() / BYTES_PER_CANDIDATE + FEWEST_CANDIDATES;
     // A comment's end, while the look is inside one.
     let mut comment_end = 0;

@@ -70,6 +70,9 @@ pub(crate) trait Found {
 
     /// The text wanted ends at `at`, where its end tag starts.
     fn text_end(&mut self, at: usize);
+
+    /// About `tags` start tags are to come (room can be made for them at once).
+    fn expect(&mut self, _tags: usize) {}
 }
 
 /// Runs lol_html over the whole document `html` (in the ASCII-compatible `encoding`, its
@@ -129,12 +132,14 @@ fn wanted_candidates(
         .map(|name| pack_name(name.as_bytes()))
         .collect::<Option<Vec<u64>>>()?;
     let candidates = candidates?;
-    let wanted: Vec<usize> = candidates
-        .tags
-        .iter()
-        .filter(|candidate| packed.contains(&candidate.name))
-        .map(|candidate| candidate.at)
-        .collect();
+    let mut wanted = Vec::with_capacity(candidates.tags.len());
+    wanted.extend(
+        candidates
+            .tags
+            .iter()
+            .filter(|candidate| packed.contains(&candidate.name))
+            .map(|candidate| candidate.at),
+    );
     let commented = wanted.len() - outside(&wanted, &candidates.comments).count();
     (commented == 0).then_some(wanted)
 }
@@ -287,8 +292,8 @@ const TEXT_ELEMENTS: [(Tag, &str); 10] = [
 /// What [`Counted`] saw, in document order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Seen {
-    /// A wanted start tag lol_html only named.
-    Named,
+    /// Wanted start tags lol_html only named, this many in a row.
+    Named(usize),
     /// A start tag of [`TEXT_ELEMENTS`], lexed to learn where it is; whether it is wanted
     /// (and if so, whether its text is too).
     Opening {
@@ -335,7 +340,10 @@ impl TransformController for &mut Counted<'_, '_> {
             return Ok(TokenCaptureFlags::NEXT_START_TAG);
         }
         if wanted.is_some() {
-            self.seen.push(Seen::Named);
+            match self.seen.last_mut() {
+                Some(Seen::Named(count)) => *count += 1,
+                _ => self.seen.push(Seen::Named(1)),
+            }
         }
         Ok(TokenCaptureFlags::empty())
     }
@@ -398,16 +406,25 @@ fn place(len: usize, seen: &[Seen], wanted: &[usize], found: &mut impl Found) ->
             texts.push(range.start..end);
         }
     }
-    let named = seen.iter().filter(|seen| **seen == Seen::Named).count();
+    let named: usize = seen
+        .iter()
+        .map(|seen| match seen {
+            Seen::Named(count) => *count,
+            _ => 0,
+        })
+        .sum();
     if outside(wanted, &texts).count() != named {
         return false;
     }
+    found.expect(named + texts.len());
     let mut at = outside(wanted, &texts);
     let mut text_open = false;
     for seen in seen {
         match seen {
-            Seen::Named => {
-                found.start_tag_at(at.next().expect("as many candidates as tags"));
+            Seen::Named(count) => {
+                for start in at.by_ref().take(*count) {
+                    found.start_tag_at(start);
+                }
             }
             Seen::Opening { range, wanted } => {
                 text_open = match *wanted {
