@@ -2,6 +2,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -115,11 +116,11 @@ pub struct PurgeArgs {
     #[arg(long, value_name = "N")]
     pub batch_size: Option<usize>,
     /// Start at this batch (to resume a run that failed part way).
-    #[arg(long, value_name = "N", default_value = "1")]
-    pub from_batch: usize,
+    #[arg(long, value_name = "N", default_value = "1", value_parser = clap::value_parser!(u64).range(1..))]
+    pub from_batch: u64,
     /// Seconds to wait for each answer.
-    #[arg(long, value_name = "SECONDS", default_value = "30")]
-    pub timeout: f64,
+    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = seconds)]
+    pub timeout: Duration,
     #[arg(long, value_name = "FMT")]
     pub manifest_format: Option<String>,
     #[arg(long, value_name = "PREFIX")]
@@ -138,9 +139,14 @@ pub struct ProxyArgs {
     /// The address to listen on (port 0: any free port, printed on stderr).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub listen: std::net::SocketAddr,
-    /// The application behind the proxy (an http:// URL).
+    /// The application behind the proxy: an http:// or https:// URL, with a base path if
+    /// it is served under one; user:password@ in it is sent as `Authorization: Basic`.
     #[arg(long, value_name = "URL")]
     pub upstream: String,
+    /// A PEM file of the certificate authorities that sign an https upstream's certificate
+    /// (a private CA), trusted besides the public ones.
+    #[arg(long, value_name = "FILE")]
+    pub upstream_ca: Option<PathBuf>,
     #[command(flatten)]
     pub source: ManifestSource,
     #[command(flatten)]
@@ -148,19 +154,70 @@ pub struct ProxyArgs {
     /// The scheme of the page URLs: https behind a TLS terminator.
     #[arg(long, value_name = "SCHEME", default_value = "http", value_parser = ["http", "https"])]
     pub scheme: String,
-    /// Seconds between checks of the manifest files for changes.
-    #[arg(long, value_name = "SECONDS", default_value = "1")]
-    pub reload_interval: f64,
+    /// The origin the site is reached at (https://www.example.com): page URLs and the
+    /// redirects given back to clients use it instead of the request's Host.
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+    /// A peer whose X-Forwarded-*, Forwarded and X-Real-IP are trusted and appended to (a
+    /// load balancer in front), as an address or a CIDR range; repeatable. Other peers'
+    /// are replaced.
+    #[arg(long = "trusted-proxy", value_name = "CIDR")]
+    pub trusted_proxies: Vec<String>,
+    /// Seconds between checks of the manifest files (and polls of manifest URLs).
+    #[arg(long, value_name = "SECONDS", default_value = "1", value_parser = seconds)]
+    pub reload_interval: Duration,
     /// Send the upstream the client's Host header (for an application that serves several
     /// hosts, or builds its URLs from Host) instead of the upstream's own.
     #[arg(long)]
     pub preserve_host: bool,
+    /// Seconds a client has to send a request's header fields.
+    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = seconds)]
+    pub header_read_timeout: Duration,
+    /// Seconds an idle keep-alive connection is kept open.
+    #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = seconds)]
+    pub idle_timeout: Duration,
+    /// Client connections open at once; more wait in the listen backlog.
+    #[arg(long, value_name = "N", default_value = "4096", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+    /// Seconds to connect to the upstream (then 502).
+    #[arg(long, value_name = "SECONDS", default_value = "5", value_parser = seconds)]
+    pub connect_timeout: Duration,
+    /// Seconds the upstream has to send a response's header fields (then 504).
+    #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = seconds)]
+    pub upstream_timeout: Duration,
+    /// Seconds the upstream may pause inside a body (then the client's body fails).
+    #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = seconds)]
+    pub body_idle_timeout: Duration,
+    /// Pages whose Content-Length is at most this many bytes are read whole and rewritten
+    /// in one pass (cheaper); larger or chunked pages stream.
+    #[arg(long, value_name = "BYTES", default_value = "1048576")]
+    pub whole_page_limit: u64,
+    /// Write an access log line per request to FILE (`-`: stderr).
+    #[arg(long, value_name = "FILE")]
+    pub access_log: Option<PathBuf>,
 }
+
+/// A number of seconds: finite, above 0, at most a year.
+pub fn seconds(text: &str) -> Result<Duration, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if !value.is_finite() || value <= 0.0 || value > YEAR_SECONDS {
+        return Err(format!(
+            "{text:?}: seconds must be above 0 and at most {YEAR_SECONDS} (a year)"
+        ));
+    }
+    Ok(Duration::from_secs_f64(value))
+}
+
+const YEAR_SECONDS: f64 = 365.0 * 24.0 * 3600.0;
 
 /// Where versions come from.
 #[derive(Debug, Args, Clone)]
 pub struct ManifestSource {
-    /// Version manifest; repeatable, later files win; the format is detected.
+    /// Version manifest; repeatable, later files win; the format is detected. The proxy
+    /// also takes an http:// or https:// URL, polled at the reload interval.
     #[arg(short = 'm', long = "manifest", value_name = "FILE")]
     pub manifests: Vec<PathBuf>,
     /// The manifests' format: native, rev (gulp-rev, webpack, grunt), mix, vite, propshaft,

@@ -38,12 +38,25 @@ pub fn load_served_at(
     if source.manifests.is_empty() && source.hash.is_none() {
         bail!("no manifest: give -m FILE (repeatable) or --hash DIR");
     }
-    let format = source
-        .manifest_format
-        .as_deref()
-        .map(str::parse::<Format>)
-        .transpose()
-        .map_err(anyhow::Error::msg)?;
+    // A bad --manifest-format is reported before the directory is hashed.
+    format_of(source)?;
+    let mut manifest = hashed(source, hashed_at, out)?;
+    for path in &source.manifests {
+        let json = cachebust::manifest::read_file(path)?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        manifest.extend(
+            parse(&name, &json, source).with_context(|| format!("manifest {}", path.display()))?,
+        );
+    }
+    Ok(manifest)
+}
+
+/// The `--hash` directory's files as a manifest (empty without `--hash`), served below
+/// `hashed_at`, `out` left out.
+pub fn hashed(source: &ManifestSource, hashed_at: &str, out: Option<&Path>) -> Result<Manifest> {
     let mut manifest = Manifest::new();
     if let Some(dir) = &source.hash {
         let hashed = hash_dir(dir, &[], &[], hashed_at, out)?;
@@ -52,30 +65,32 @@ pub fn load_served_at(
             Manifest::from_json(&json).with_context(|| format!("hashing {}", dir.display()))?,
         );
     }
-    for path in &source.manifests {
-        manifest.extend(load_one(path, format, source.manifest_prefix.as_deref())?);
-    }
     Ok(manifest)
 }
 
-fn load_one(path: &Path, format: Option<Format>, prefix: Option<&str>) -> Result<Manifest> {
-    let context = || format!("manifest {}", path.display());
-    let json = cachebust::manifest::read_file(path)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+/// One manifest's text, in `--manifest-format` or the format detected (from `name`, the
+/// file's name, and the text).
+pub fn parse(name: &str, json: &str, source: &ManifestSource) -> Result<Manifest> {
+    let format = format_of(source)?;
+    let prefix = source.manifest_prefix.as_deref();
     match format {
-        Some(format) => import(format, &json, prefix)
-            .with_context(|| format!("{} ({format} format)", context())),
+        Some(format) => import(format, json, prefix).with_context(|| format!("{format} format")),
         // Detected and read in one pass when it can be: a large manifest is read before
         // any page, while the other cores wait.
         None => {
-            let (format, imported) =
-                detect_and_import(&name, &json, prefix).with_context(context)?;
-            imported.with_context(|| format!("{} ({format} format)", context()))
+            let (format, imported) = detect_and_import(name, json, prefix)?;
+            imported.with_context(|| format!("{format} format"))
         }
     }
+}
+
+fn format_of(source: &ManifestSource) -> Result<Option<Format>> {
+    source
+        .manifest_format
+        .as_deref()
+        .map(str::parse::<Format>)
+        .transpose()
+        .map_err(anyhow::Error::msg)
 }
 
 /// Applies the rule flags to a builder.

@@ -13,7 +13,6 @@ use rand::Rng;
 use rand::distr::Alphanumeric;
 use serde_json::{Value, json};
 use std::process::ExitCode;
-use std::time::Duration;
 use url::Url;
 
 /// The most assets Optimole takes in one request.
@@ -295,6 +294,9 @@ pub fn purge(args: PurgeArgs) -> Result<ExitCode> {
     if args.domain.is_some() && matches!(args.provider, Provider::Cloudimage) {
         bail!("--domain is an Optimole invalidation; Cloudimage has --all");
     }
+    if let Some(endpoint) = &args.endpoint {
+        check_endpoint(endpoint)?;
+    }
     let key = api_key(&args)?;
     let dry_run = args.dry_run || key.is_none();
     let calls = calls(&args, &assets, key.as_deref().unwrap_or("KEY"));
@@ -303,6 +305,13 @@ pub fn purge(args: PurgeArgs) -> Result<ExitCode> {
     {
         eprintln!("cachebust: nothing changed; nothing to invalidate");
         return Ok(ExitCode::SUCCESS);
+    }
+    if args.from_batch > calls.len() as u64 {
+        bail!(
+            "--from-batch {}: there are {} batches",
+            args.from_batch,
+            calls.len()
+        );
     }
     if dry_run {
         if key.is_none() && !args.dry_run {
@@ -334,13 +343,12 @@ async fn send_all(args: &PurgeArgs, calls: &[Call]) -> Result<ExitCode> {
     for (index, call) in calls
         .iter()
         .enumerate()
-        .skip(args.from_batch.saturating_sub(1))
+        .skip(usize::try_from(args.from_batch - 1).unwrap_or(usize::MAX))
     {
         let number = index + 1;
-        let outcome =
-            tokio::time::timeout(Duration::from_secs_f64(args.timeout), send(&client, call)).await;
+        let outcome = tokio::time::timeout(args.timeout, send(&client, call)).await;
         let result = match outcome {
-            Err(_) => Err(format!("no answer within {} s", args.timeout)),
+            Err(_) => Err(format!("no answer within {} s", args.timeout.as_secs_f64())),
             Ok(result) => result,
         };
         match result {
@@ -376,6 +384,29 @@ async fn send_all(args: &PurgeArgs, calls: &[Call]) -> Result<ExitCode> {
     Ok(ExitCode::from(2))
 }
 
+/// The largest answer read from a provider: theirs are a few hundred bytes.
+const MAX_ANSWER: usize = 1 << 20;
+
+/// The key goes to `endpoint`: over https, or plain http to this machine only (a test
+/// server, a local forwarder).
+fn check_endpoint(endpoint: &str) -> Result<()> {
+    let url = Url::parse(endpoint).with_context(|| format!("--endpoint {endpoint:?}"))?;
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        "http" => bail!(
+            "--endpoint {endpoint:?}: the API key would cross the network in clear; use https:// (plain http only to this machine)"
+        ),
+        other => bail!("--endpoint {endpoint:?}: {other}: is not http(s)"),
+    }
+}
+
 async fn send<C>(client: &Client<C, Full<Bytes>>, call: &Call) -> Result<(), String>
 where
     C: hyper_util::client::legacy::connect::Connect + Clone + Send + Sync + 'static,
@@ -392,14 +423,22 @@ where
         .await
         .map_err(|e| format!("request failed: {e}"))?;
     let status = response.status();
-    let body = response
-        .into_body()
+    let body = http_body_util::Limited::new(response.into_body(), MAX_ANSWER)
         .collect()
         .await
-        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("reading the answer: {e}"))?
         .to_bytes();
     let text = String::from_utf8_lossy(&body);
     let json: Option<Value> = serde_json::from_slice(&body).ok();
+    // An answer that is not JSON (a captive portal, a proxy's error page, a mistyped
+    // endpoint answering 200 with HTML) says nothing about the invalidation.
+    if status.is_success() && json.is_none() {
+        let start: String = text.chars().take(200).collect();
+        return Err(format!(
+            "HTTP {}: the answer is not JSON: {start:?}",
+            status.as_u16()
+        ));
+    }
     // Providers also answer 200 with an error in the body (an unknown user, an inactive
     // account, too many assets).
     let said_error = json.as_ref().is_some_and(|j| {

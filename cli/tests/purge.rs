@@ -28,6 +28,8 @@ enum Answer {
     Ok,
     Status(u16, &'static str),
     Sleep(Duration),
+    /// A JSON answer of 2 MiB.
+    Large,
 }
 
 struct Provider {
@@ -74,15 +76,15 @@ fn provider(answers: Vec<Answer>) -> Provider {
                         };
                         let (status, text) = match answers.get(index).cloned().unwrap_or(Answer::Ok)
                         {
-                            Answer::Ok => (200, r#"{"status":"success"}"#),
-                            Answer::Status(status, text) => (status, text),
+                            Answer::Ok => (200, r#"{"status":"success"}"#.to_owned()),
+                            Answer::Status(status, text) => (status, text.to_owned()),
                             Answer::Sleep(pause) => {
                                 tokio::time::sleep(pause).await;
-                                (200, r#"{"status":"success"}"#)
+                                (200, r#"{"status":"success"}"#.to_owned())
                             }
+                            Answer::Large => (200, format!("{}{{}}", " ".repeat(2 << 20))),
                         };
-                        let mut response =
-                            Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+                        let mut response = Response::new(Full::new(Bytes::from(text)));
                         *response.status_mut() = StatusCode::from_u16(status).unwrap();
                         Ok::<_, std::convert::Infallible>(response)
                     }
@@ -404,6 +406,52 @@ fn a_timeout_is_an_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no answer within 0.5 s"));
+}
+
+/// The key never crosses the network in clear, an answer that is not JSON (or is huge)
+/// accepts nothing, and numbers that cannot be right are refused before anything is sent.
+#[test]
+fn purge_refuses_what_cannot_be_trusted() {
+    let dir = TempDir::new().unwrap();
+    let (old, new) = manifests(dir.path(), 1);
+    let run = |endpoint: &str, extra: &[&str]| {
+        cachebust()
+            .args(["purge", "--provider", "cloudimage", "--endpoint", endpoint])
+            .args(extra)
+            .arg(&old)
+            .arg(&new)
+            .env("CLOUDIMAGE_API_KEY", "k")
+            .output()
+            .unwrap()
+    };
+    let out = run("http://api.example.com", &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("in clear"));
+    for answer in [
+        Answer::Status(200, "<html>captive portal</html>"),
+        Answer::Large,
+    ] {
+        let server = provider(vec![answer]);
+        let out = run(&format!("http://{}", server.addr), &[]);
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("batch 1/1 failed"), "{stderr}");
+    }
+    let server = provider(vec![]);
+    let endpoint = format!("http://{}", server.addr);
+    for (flags, named) in [
+        (&["--from-batch", "2"][..], "there are 1 batches"),
+        (&["--from-batch", "0"], "0"),
+        (&["--timeout=-1"], "-1"),
+        (&["--timeout", "inf"], "inf"),
+    ] {
+        let out = run(&endpoint, flags);
+        assert_eq!(out.status.code(), Some(2), "{flags:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(named), "{flags:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    assert!(server.seen.lock().unwrap().is_empty());
 }
 
 #[test]

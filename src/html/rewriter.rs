@@ -397,7 +397,30 @@ impl Buster {
     /// # Ok::<(), cachebust::Error>(())
     /// ```
     pub fn rewrite_to(&self, html: &[u8], out: &mut Vec<u8>) -> Report {
-        super::whole::rewrite(&self.shared, &self.page, html, false, out)
+        super::whole::rewrite(&self.shared, &self.page, html, false, None, out)
+    }
+
+    /// Rewrites a whole HTTP response body like [`Buster::rewrite_to`], read in `charset`
+    /// (a `Content-Type` label) when it names one lol_html reads, as
+    /// [`Rewriter::with_charset`] would stream it: the same output, at the cost of the
+    /// whole-document path.
+    ///
+    /// ```
+    /// let m = cachebust::Manifest::from_json(r#"{"/a.png": "1"}"#)?;
+    /// let buster = cachebust::Builder::new(m).build()?;
+    /// let mut out = Vec::new();
+    /// buster.rewrite_response_to(b"<p>caf\xe9</p><img src=/a.png>", Some("windows-1252"), &mut out);
+    /// assert_eq!(out, b"<p>caf\xe9</p><img src=\"/a.png?vh=1\">");
+    /// # Ok::<(), cachebust::Error>(())
+    /// ```
+    pub fn rewrite_response_to(
+        &self,
+        html: &[u8],
+        charset: Option<&str>,
+        out: &mut Vec<u8>,
+    ) -> Report {
+        let charset = charset.and_then(|label| Encoding::for_label(label.trim().as_bytes()));
+        super::whole::rewrite(&self.shared, &self.page, html, false, charset, out)
     }
 
     /// The element names whose start tags a whole-document rewrite of `html` has lol_html
@@ -426,8 +449,14 @@ impl Buster {
     /// ```
     pub fn rewrite_str(&self, html: &str) -> (String, Report) {
         let mut out = Vec::new();
-        let mut report =
-            super::whole::rewrite(&self.shared, &self.page, html.as_bytes(), true, &mut out);
+        let mut report = super::whole::rewrite(
+            &self.shared,
+            &self.page,
+            html.as_bytes(),
+            true,
+            None,
+            &mut out,
+        );
         match String::from_utf8(out) {
             Ok(out) => (out, report),
             Err(_) => {

@@ -19,19 +19,21 @@ use url::Url;
 /// How much the look-ahead reads at a time: it stops at the first piece that settles it.
 const SCOUT_PIECE: usize = 4 << 10;
 
-/// Rewrites the document `html` (UTF-8 whatever it says when `force_utf8`), appending the
+/// Rewrites the document `html` (UTF-8 whatever it says when `force_utf8`; in `charset`,
+/// a response's, unless a BOM says otherwise, as a stream would read it), appending the
 /// result to `out`.
 pub(crate) fn rewrite(
     shared: &Arc<Shared>,
     page: &Arc<Url>,
     html: &[u8],
     force_utf8: bool,
+    charset: Option<&'static Encoding>,
     out: &mut Vec<u8>,
 ) -> Report {
     // A page whose BOM or configuration names an encoding lol_html cannot read (UTF-16) is
     // passed through without a look at it. (A `<meta>` can name one too, ISO-2022-JP say:
     // that is known only after the look, and `rewrite_with` passes such a page through.)
-    let settled = choose_encoding(html, &Findings::default(), force_utf8, None, shared);
+    let settled = choose_encoding(html, &Findings::default(), force_utf8, charset, shared);
     if rewritable(settled).is_err() {
         let context = Context {
             encoding: settled,
@@ -40,7 +42,7 @@ pub(crate) fn rewrite(
         };
         return rewrite_with(shared, page, html, context, Plan::nothing(), out);
     }
-    let want_charset = !force_utf8 && shared.encoding.is_none();
+    let want_charset = !force_utf8 && charset.is_none() && shared.encoding.is_none();
     let plan = plan(html, shared);
     let mut scout = Scout::new(scout_limit(html, shared, &plan, want_charset), want_charset);
     for piece in html.chunks(SCOUT_PIECE) {
@@ -49,7 +51,7 @@ pub(crate) fn rewrite(
         }
     }
     let findings = scout.findings();
-    let encoding = choose_encoding(html, &findings, force_utf8, None, shared);
+    let encoding = choose_encoding(html, &findings, force_utf8, charset, shared);
     let context = Context {
         encoding,
         base_offset: findings.base_offset,

@@ -1,6 +1,6 @@
 //! The tower layer: HTML responses of the wrapped service rewritten as they stream.
 
-use super::body::{BustBody, OnReport};
+use super::body::{BustBody, OnReport, Whole};
 use super::{Decision, fix_headers, fix_request_headers, page_url, should_rewrite};
 use crate::config::Buster;
 use crate::filter::BodyFilter;
@@ -26,6 +26,7 @@ pub struct BustLayer {
     buster: Arc<RwLock<Buster>>,
     scheme: &'static str,
     on_report: Option<OnReport>,
+    whole_page_limit: u64,
 }
 
 impl BustLayer {
@@ -49,7 +50,23 @@ impl BustLayer {
             buster,
             scheme: "http",
             on_report: None,
+            whole_page_limit: 0,
         }
+    }
+
+    /// Pages whose `Content-Length` is at most `bytes` are read whole, then rewritten in
+    /// one pass, several times cheaper than streaming (default 0: every page streams). The
+    /// client's first byte then waits for the page's last from the inner service; larger
+    /// pages and those without a length stream as they come, and the output is the same.
+    ///
+    /// ```
+    /// # let buster = cachebust::Builder::new(cachebust::Manifest::new()).build()?;
+    /// let layer = cachebust::http::BustLayer::new(buster).with_whole_page_limit(1 << 20);
+    /// # Ok::<(), cachebust::Error>(())
+    /// ```
+    pub fn with_whole_page_limit(mut self, bytes: u64) -> Self {
+        self.whole_page_limit = bytes;
+        self
     }
 
     /// The scheme of the page URLs (`http` unless the server speaks TLS).
@@ -127,6 +144,7 @@ where
                 buster,
                 confirms_rewritten,
                 on_report: self.layer.on_report.clone(),
+                whole_page_limit: self.layer.whole_page_limit,
             }),
         }
     }
@@ -140,6 +158,7 @@ struct RequestContext {
     /// a `304` says so, and carries the rewritten page's headers.
     confirms_rewritten: bool,
     on_report: Option<OnReport>,
+    whole_page_limit: u64,
 }
 
 pin_project_lite::pin_project! {
@@ -176,7 +195,23 @@ where
         };
         let body = match rewriting {
             Some((charset, (page, buster))) => {
+                let length = parts
+                    .headers
+                    .get(::http::header::CONTENT_LENGTH)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .filter(|&length| length <= context.whole_page_limit);
                 fix_headers(&mut parts.headers, context.buster.fingerprint());
+                if let Some(length) = length {
+                    let whole = Whole {
+                        buster,
+                        charset,
+                        buffer: Vec::with_capacity(length as usize),
+                        limit: context.whole_page_limit as usize,
+                    };
+                    let body = BustBody::whole(body, whole, page.to_owned(), context.on_report);
+                    return Poll::Ready(Ok(Response::from_parts(parts, body)));
+                }
                 let filter = match charset {
                     Some(charset) => BodyFilter::with_charset(&buster, &charset),
                     None => BodyFilter::new(&buster),

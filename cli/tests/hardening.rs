@@ -1,0 +1,870 @@
+//! `cachebust proxy` facing hostile peers, over real sockets on 127.0.0.1: requests are
+//! written byte for byte (a client library would refuse to send most of them), the
+//! upstream is a hyper server that tells what it received, and every wait is bounded.
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, Full, combinators::BoxBody};
+use hyper::body::{Frame, Incoming};
+use hyper_util::rt::TokioIo;
+use std::convert::Infallible;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tempfile::TempDir;
+
+type Body = BoxBody<Bytes, std::io::Error>;
+
+const PAGE: &str = r#"<html><body><img src="/img/a.png"></body></html>"#;
+
+fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed()
+}
+
+/// What the test upstream serves and counts.
+#[derive(Default)]
+struct Shared {
+    /// The manifest served at `/versions.json`, and whether to fail instead.
+    manifest: Mutex<(String, bool)>,
+    /// `304`s given for `/versions.json`.
+    not_modified: AtomicUsize,
+}
+
+/// The upstream's answers, by the path's last segment (the proxy may put a base in front).
+async fn route(
+    mut request: Request<Incoming>,
+    shared: Arc<Shared>,
+) -> Result<Response<Body>, Infallible> {
+    let path = request.uri().path().to_owned();
+    let last = path.rsplit('/').next().unwrap_or_default().to_owned();
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let response = match last.as_str() {
+        "page.html" => Response::builder()
+            .header(header::CONTENT_TYPE, "text/html")
+            .header(header::CONTENT_LENGTH, PAGE.len())
+            .body(full(PAGE))
+            .unwrap(),
+        // An application that redirects with the host it was asked for.
+        "moved" => Response::builder()
+            .status(StatusCode::FOUND)
+            .header(header::LOCATION, format!("http://{host}/app/target"))
+            .body(full(""))
+            .unwrap(),
+        // A redirect to the upstream outside the proxied base path.
+        "outside" => Response::builder()
+            .status(StatusCode::FOUND)
+            .header(header::LOCATION, format!("http://{host}/admin/"))
+            .body(full(""))
+            .unwrap(),
+        "hang" => {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            unreachable!()
+        }
+        // Ten bytes of a hundred, then nothing.
+        "stall" => {
+            let (tx, rx) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, std::io::Error>>(1);
+            tokio::spawn(async move {
+                let _ = tx
+                    .send(Ok(Frame::data(Bytes::from_static(b"0123456789"))))
+                    .await;
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                drop(tx);
+            });
+            Response::builder()
+                .header(header::CONTENT_TYPE, "application/octet-stream")
+                .header(header::CONTENT_LENGTH, 100)
+                .body(ChannelBody(rx).boxed())
+                .unwrap()
+        }
+        // Switches to echoing raw bytes back, as a WebSocket echo does with frames.
+        "ws" => {
+            let upgrade = hyper::upgrade::on(&mut request);
+            tokio::spawn(async move {
+                if let Ok(upgraded) = upgrade.await {
+                    let mut io = TokioIo::new(upgraded);
+                    let (mut reader, mut writer) = tokio::io::split(&mut io);
+                    let _ = tokio::io::copy(&mut reader, &mut writer).await;
+                }
+            });
+            Response::builder()
+                .status(StatusCode::SWITCHING_PROTOCOLS)
+                .header(header::CONNECTION, "upgrade")
+                .header(header::UPGRADE, "websocket")
+                .body(full(""))
+                .unwrap()
+        }
+        "versions.json" => {
+            let (manifest, fail) = shared.manifest.lock().unwrap().clone();
+            let etag = format!("\"{}\"", blake3::hash(manifest.as_bytes()).to_hex());
+            let matches = request
+                .headers()
+                .get(header::IF_NONE_MATCH)
+                .is_some_and(|v| v.as_bytes() == etag.as_bytes());
+            if fail {
+                Response::builder()
+                    .status(StatusCode::INTERNAL_SERVER_ERROR)
+                    .body(full("oops"))
+                    .unwrap()
+            } else if matches {
+                shared.not_modified.fetch_add(1, Ordering::SeqCst);
+                Response::builder()
+                    .status(StatusCode::NOT_MODIFIED)
+                    .header(header::ETAG, etag)
+                    .body(full(""))
+                    .unwrap()
+            } else {
+                Response::builder()
+                    .header(header::ETAG, etag)
+                    .body(full(manifest))
+                    .unwrap()
+            }
+        }
+        // Anything else: the request as the upstream saw it, one line a field, with
+        // hop-by-hop fields of its own that must not reach the client.
+        _ => {
+            let mut seen = format!("{} {}\n", request.method(), request.uri());
+            for (name, value) in request.headers() {
+                seen.push_str(&format!("{name}: {}\n", value.to_str().unwrap_or("?")));
+            }
+            Response::builder()
+                .header(header::CONTENT_TYPE, "text/plain")
+                .header(header::CONNECTION, "x-upstream-secret")
+                .header("x-upstream-secret", "1")
+                .header("proxy-connection", "keep-alive")
+                .body(full(seen))
+                .unwrap()
+        }
+    };
+    Ok(response)
+}
+
+/// A body fed through a channel.
+struct ChannelBody(tokio::sync::mpsc::Receiver<Result<Frame<Bytes>, std::io::Error>>);
+
+impl http_body::Body for ChannelBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        self.0.poll_recv(cx)
+    }
+}
+
+struct Upstream {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+fn start_upstream() -> Upstream {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let shared = Arc::new(Shared::default());
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let serving = Arc::clone(&shared);
+    runtime.spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let shared = Arc::clone(&serving);
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |r| route(r, Arc::clone(&shared)));
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .with_upgrades()
+                    .await;
+            });
+        }
+    });
+    Upstream {
+        addr,
+        shared,
+        _runtime: runtime,
+    }
+}
+
+/// The proxy binary, the address it listens on, and what it has logged.
+struct Proxy {
+    child: Child,
+    addr: SocketAddr,
+    log: Arc<Mutex<String>>,
+}
+
+impl Proxy {
+    /// Whether the proxy logs `text` within a few seconds (the log is read on a thread).
+    fn logged(&self, text: &str) -> bool {
+        let started = Instant::now();
+        while started.elapsed() < 5 * SECOND {
+            if self.log.lock().unwrap().contains(text) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn manifest(dir: &TempDir, versions: &str) -> std::path::PathBuf {
+    let path = dir.path().join("versions.json");
+    std::fs::write(&path, versions).unwrap();
+    path
+}
+
+fn start_proxy(upstream: &str, manifest: &Path, extra: &[&str]) -> Proxy {
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("cachebust"))
+        .args([
+            "proxy",
+            "--listen",
+            "127.0.0.1:0",
+            "--reload-interval",
+            "0.1",
+        ])
+        .args(["--upstream", upstream])
+        .arg("-m")
+        .arg(manifest)
+        .args(extra)
+        .env("CACHEBUST_LOG", "debug")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let log = Arc::new(Mutex::new(String::new()));
+    let mut line = String::new();
+    let addr = loop {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "the proxy exited before listening: {}",
+            log.lock().unwrap()
+        );
+        log.lock().unwrap().push_str(&line);
+        if let Some(addr) = line.trim().strip_prefix("cachebust: listening on ") {
+            break addr.parse().unwrap();
+        }
+    };
+    let keep = Arc::clone(&log);
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        while stderr.read_line(&mut line).unwrap_or(0) > 0 {
+            keep.lock().unwrap().push_str(&line);
+            line.clear();
+        }
+    });
+    Proxy { child, addr, log }
+}
+
+/// Sends `request` as it is on a new connection and reads until the proxy closes it or
+/// `limit` passes.
+fn raw(addr: SocketAddr, request: &str, limit: Duration) -> String {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    read_all(&mut stream, limit)
+}
+
+fn read_all(stream: &mut TcpStream, limit: Duration) -> String {
+    let deadline = Instant::now() + limit;
+    let mut out = Vec::new();
+    let mut buf = [0u8; 8192];
+    while Instant::now() < deadline {
+        stream
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => break,
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Reads one response whose length is known (or a `Connection: close` one) off a kept
+/// connection.
+fn read_response(stream: &mut TcpStream, limit: Duration) -> String {
+    let deadline = Instant::now() + limit;
+    let mut out = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        if let Some(end) = find(&out, b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&out[..end]).to_ascii_lowercase();
+            let length = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok());
+            if let Some(length) = length
+                && out.len() >= end + 4 + length
+            {
+                return String::from_utf8_lossy(&out).into_owned();
+            }
+        }
+        assert!(Instant::now() < deadline, "no whole response: {out:?}");
+        stream
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        match stream.read(&mut buf) {
+            Ok(0) => return String::from_utf8_lossy(&out).into_owned(),
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn status(response: &str) -> u16 {
+    response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status line: {response:?}"))
+}
+
+const SECOND: Duration = Duration::from_secs(1);
+
+#[test]
+fn connection_cannot_strip_what_the_proxy_says_and_hop_by_hop_goes_both_ways() {
+    let upstream = start_upstream();
+    let dir = TempDir::new().unwrap();
+    let proxy = start_proxy(
+        &format!("http://{}", upstream.addr),
+        &manifest(&dir, "{}"),
+        &[],
+    );
+    let response = raw(
+        proxy.addr,
+        "GET /headers HTTP/1.1\r\nHost: site.test\r\n\
+         Connection: close, X-Forwarded-For, X-Real-IP, Forwarded, X-Forwarded-Host, Host\r\n\
+         X-Forwarded-For: 6.6.6.6\r\nX-Real-IP: 6.6.6.6\r\nForwarded: for=6.6.6.6\r\n\
+         X-Forwarded-Port: 1\r\nX-Forwarded-Prefix: /evil\r\nProxy-Connection: keep-alive\r\n\r\n",
+        5 * SECOND,
+    );
+    assert_eq!(status(&response), 200, "{response}");
+    let lower = response.to_ascii_lowercase();
+    let body = &lower[lower.find("\r\n\r\n").unwrap()..];
+    assert!(body.contains("x-forwarded-for: 127.0.0.1\n"), "{body}");
+    assert!(body.contains("x-real-ip: 127.0.0.1\n"), "{body}");
+    assert!(body.contains("x-forwarded-host: site.test\n"), "{body}");
+    assert!(
+        body.contains("forwarded: for=127.0.0.1;proto=http;host=\"site.test\"\n"),
+        "{body}"
+    );
+    assert!(body.contains("via: 1.1 cachebust\n"), "{body}");
+    assert!(!body.contains("6.6.6.6"), "{body}");
+    assert!(!body.contains("x-forwarded-port"), "{body}");
+    assert!(!body.contains("x-forwarded-prefix"), "{body}");
+    assert!(!body.contains("proxy-connection"), "{body}");
+    // The upstream's own hop-by-hop fields stop at the proxy; Via says it passed.
+    let head = &lower[..lower.find("\r\n\r\n").unwrap()];
+    assert!(!head.contains("x-upstream-secret"), "{head}");
+    assert!(!head.contains("proxy-connection"), "{head}");
+    assert!(head.contains("via: 1.1 cachebust"), "{head}");
+}
+
+#[test]
+fn a_trusted_proxy_in_front_is_appended_to() {
+    let upstream = start_upstream();
+    let dir = TempDir::new().unwrap();
+    let proxy = start_proxy(
+        &format!("http://{}", upstream.addr),
+        &manifest(&dir, "{}"),
+        &["--trusted-proxy", "127.0.0.0/8"],
+    );
+    let response = raw(
+        proxy.addr,
+        "GET /headers HTTP/1.1\r\nHost: site.test\r\nConnection: close\r\n\
+         X-Forwarded-For: 1.1.1.1\r\nX-Forwarded-For: 2.2.2.2\r\nX-Forwarded-Proto: https\r\n\r\n",
+        5 * SECOND,
+    );
+    let lower = response.to_ascii_lowercase();
+    assert!(
+        lower.contains("x-forwarded-for: 1.1.1.1, 2.2.2.2, 127.0.0.1\n"),
+        "{response}"
+    );
+    assert!(lower.contains("x-real-ip: 2.2.2.2\n"), "{response}");
+    assert!(lower.contains("x-forwarded-proto: https\n"), "{response}");
+}
+
+#[test]
+fn hosts_are_validated_and_redirects_never_show_the_upstream() {
+    let upstream = start_upstream();
+    let dir = TempDir::new().unwrap();
+    let versions = manifest(&dir, "{}");
+    let base = format!("http://{}/app", upstream.addr);
+    let proxy = start_proxy(&base, &versions, &[]);
+    let port = upstream.addr.port().to_string();
+    for request in [
+        "GET /headers HTTP/1.1\r\nConnection: close\r\n\r\n",
+        "GET /headers HTTP/1.1\r\nHost: a.test\r\nHost: b.test\r\nConnection: close\r\n\r\n",
+        "GET /moved HTTP/1.1\r\nHost: a@evil.example\r\nConnection: close\r\n\r\n",
+        "GET /moved HTTP/1.1\r\nHost: evil.example/x?\r\nConnection: close\r\n\r\n",
+    ] {
+        let response = raw(proxy.addr, request, 5 * SECOND);
+        assert_eq!(status(&response), 400, "{request:?}: {response}");
+    }
+    // A redirect to the client's host; HTTP/1.0 without Host gets a path.
+    let response = raw(
+        proxy.addr,
+        "GET /moved HTTP/1.1\r\nHost: site.test\r\nConnection: close\r\n\r\n",
+        5 * SECOND,
+    );
+    assert!(
+        response.contains("\r\nlocation: http://site.test/target\r\n"),
+        "{response}"
+    );
+    let response = raw(proxy.addr, "GET /moved HTTP/1.0\r\n\r\n", 5 * SECOND);
+    assert_eq!(status(&response), 302, "{response}");
+    assert!(response.contains("\r\nlocation: /target\r\n"), "{response}");
+    // Outside the base path: no client URL reaches it, and it is not shown.
+    let response = raw(
+        proxy.addr,
+        "GET /outside HTTP/1.1\r\nHost: site.test\r\nConnection: close\r\n\r\n",
+        5 * SECOND,
+    );
+    assert_eq!(status(&response), 502, "{response}");
+    assert!(!response.contains(&port), "{response}");
+    // The path cannot climb out of the base.
+    let response = raw(
+        proxy.addr,
+        "GET /%2e%2e/../secret?x=1 HTTP/1.1\r\nHost: site.test\r\nConnection: close\r\n\r\n",
+        5 * SECOND,
+    );
+    assert!(
+        response.contains("\r\n\r\nGET /app/secret?x=1\n"),
+        "{response}"
+    );
+    let response = raw(
+        proxy.addr,
+        "GET /..%2f..%2fsecret HTTP/1.1\r\nHost: site.test\r\nConnection: close\r\n\r\n",
+        5 * SECOND,
+    );
+    assert_eq!(status(&response), 400, "{response}");
+    // CONNECT is not a reverse proxy's business.
+    let response = raw(
+        proxy.addr,
+        "CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\n\r\n",
+        5 * SECOND,
+    );
+    assert_eq!(status(&response), 405, "{response}");
+
+    // With --public-url, redirects (and page URLs) name the public origin.
+    let public = start_proxy(
+        &base,
+        &versions,
+        &["--public-url", "https://www.example.com"],
+    );
+    let response = raw(
+        public.addr,
+        "GET /moved HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+        5 * SECOND,
+    );
+    assert!(
+        response.contains("\r\nlocation: https://www.example.com/target\r\n"),
+        "{response}"
+    );
+}
+
+#[test]
+fn slow_and_idle_clients_are_let_go() {
+    let upstream = start_upstream();
+    let dir = TempDir::new().unwrap();
+    let proxy = start_proxy(
+        &format!("http://{}", upstream.addr),
+        &manifest(&dir, "{}"),
+        &["--header-read-timeout", "1", "--idle-timeout", "0.5"],
+    );
+    // One header line every 200 ms: cut off after a second, not held forever.
+    let mut slow = TcpStream::connect(proxy.addr).unwrap();
+    slow.write_all(b"GET /headers HTTP/1.1\r\nHost: site.test\r\n")
+        .unwrap();
+    let started = Instant::now();
+    let mut closed = false;
+    while started.elapsed() < 5 * SECOND {
+        std::thread::sleep(Duration::from_millis(200));
+        if slow.write_all(b"X-Slow: 1\r\n").is_err() {
+            closed = true;
+            break;
+        }
+        slow.set_read_timeout(Some(Duration::from_millis(1)))
+            .unwrap();
+        let mut byte = [0u8; 64];
+        match slow.read(&mut byte) {
+            Ok(_) => {
+                closed = true;
+                break;
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => {
+                closed = true;
+                break;
+            }
+        }
+    }
+    assert!(closed, "a client dribbling its header was held for 5 s");
+    assert!(started.elapsed() >= Duration::from_millis(800));
+
+    // A keep-alive connection left idle is closed.
+    let mut idle = TcpStream::connect(proxy.addr).unwrap();
+    idle.write_all(b"GET /headers HTTP/1.1\r\nHost: site.test\r\n\r\n")
+        .unwrap();
+    let response = read_response(&mut idle, 5 * SECOND);
+    assert_eq!(status(&response), 200);
+    let started = Instant::now();
+    let rest = read_all(&mut idle, 5 * SECOND);
+    assert!(rest.is_empty(), "{rest}");
+    assert!(
+        started.elapsed() < 3 * SECOND,
+        "an idle connection stayed open"
+    );
+}
+
+#[test]
+fn connections_beyond_the_limit_wait() {
+    let upstream = start_upstream();
+    let dir = TempDir::new().unwrap();
+    let proxy = start_proxy(
+        &format!("http://{}", upstream.addr),
+        &manifest(&dir, "{}"),
+        &["--max-connections", "1"],
+    );
+    let request = b"GET /headers HTTP/1.1\r\nHost: site.test\r\n\r\n";
+    let mut first = TcpStream::connect(proxy.addr).unwrap();
+    first.write_all(request).unwrap();
+    assert_eq!(status(&read_response(&mut first, 5 * SECOND)), 200);
+    let mut second = TcpStream::connect(proxy.addr).unwrap();
+    second.write_all(request).unwrap();
+    let early = read_all(&mut second, Duration::from_millis(700));
+    assert!(early.is_empty(), "answered beyond the limit: {early}");
+    drop(first);
+    assert_eq!(status(&read_response(&mut second, 5 * SECOND)), 200);
+}
+
+#[test]
+fn a_slow_upstream_is_a_504_and_a_stalled_body_fails() {
+    let upstream = start_upstream();
+    let dir = TempDir::new().unwrap();
+    let proxy = start_proxy(
+        &format!("http://{}", upstream.addr),
+        &manifest(&dir, "{}"),
+        &["--upstream-timeout", "0.5", "--body-idle-timeout", "0.5"],
+    );
+    let started = Instant::now();
+    let response = raw(
+        proxy.addr,
+        "GET /hang HTTP/1.1\r\nHost: site.test\r\nConnection: close\r\n\r\n",
+        10 * SECOND,
+    );
+    assert_eq!(status(&response), 504, "{response}");
+    assert!(started.elapsed() < 5 * SECOND);
+    assert!(proxy.logged("did not answer in time"));
+
+    let started = Instant::now();
+    let response = raw(
+        proxy.addr,
+        "GET /stall HTTP/1.1\r\nHost: site.test\r\nConnection: close\r\n\r\n",
+        10 * SECOND,
+    );
+    assert!(
+        started.elapsed() < 5 * SECOND,
+        "a stalled body held the client"
+    );
+    assert_eq!(status(&response), 200);
+    let body = &response[response.find("\r\n\r\n").unwrap() + 4..];
+    assert_eq!(
+        body, "0123456789",
+        "the body must end short, not look complete"
+    );
+}
+
+#[test]
+fn websockets_are_tunnelled() {
+    let upstream = start_upstream();
+    let dir = TempDir::new().unwrap();
+    let proxy = start_proxy(
+        &format!("http://{}", upstream.addr),
+        &manifest(&dir, "{}"),
+        &[],
+    );
+    let mut stream = TcpStream::connect(proxy.addr).unwrap();
+    stream
+        .write_all(
+            b"GET /chat/ws HTTP/1.1\r\nHost: site.test\r\nConnection: Upgrade\r\n\
+              Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\
+              Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+        )
+        .unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    stream.set_read_timeout(Some(5 * SECOND)).unwrap();
+    while !head.ends_with(b"\r\n\r\n") {
+        assert_eq!(stream.read(&mut byte).unwrap(), 1, "{head:?}");
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8(head).unwrap().to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 101"), "{head}");
+    assert!(head.contains("upgrade: websocket"), "{head}");
+    for message in [&b"hello"[..], b"\x81\x05world", b"bytes \x00\xff both ways"] {
+        stream.write_all(message).unwrap();
+        let mut echoed = vec![0u8; message.len()];
+        stream.read_exact(&mut echoed).unwrap();
+        assert_eq!(echoed, message);
+    }
+}
+
+#[test]
+fn the_manifest_reload_notices_any_replacement() {
+    let upstream = start_upstream();
+    let dir = TempDir::new().unwrap();
+    // The manifest as Kubernetes mounts a ConfigMap: a symlink through `..data`.
+    let first = dir.path().join("v1");
+    let second = dir.path().join("v2");
+    std::fs::create_dir_all(&first).unwrap();
+    std::fs::create_dir_all(&second).unwrap();
+    std::fs::write(first.join("versions.json"), r#"{"/img/a.png": "aaa1"}"#).unwrap();
+    std::fs::write(second.join("versions.json"), r#"{"/img/a.png": "aaa3"}"#).unwrap();
+    std::os::unix::fs::symlink(&first, dir.path().join("..data")).unwrap();
+    let path = dir.path().join("versions.json");
+    std::os::unix::fs::symlink(dir.path().join("..data/versions.json"), &path).unwrap();
+    let proxy = start_proxy(&format!("http://{}", upstream.addr), &path, &[]);
+    let page = || {
+        raw(
+            proxy.addr,
+            "GET /page.html HTTP/1.1\r\nHost: site.test\r\nConnection: close\r\n\r\n",
+            5 * SECOND,
+        )
+    };
+    let wait_for = |version: &str| {
+        let started = Instant::now();
+        loop {
+            let response = page();
+            if response.contains(&format!("a.png?vh={version}")) {
+                return;
+            }
+            assert!(
+                started.elapsed() < 5 * SECOND,
+                "{version} never served: {response}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    wait_for("aaa1");
+    // Rewritten in place with the same size and modification time (`cp -p`, Nix).
+    let target = first.join("versions.json");
+    let mtime = std::fs::metadata(&target).unwrap().modified().unwrap();
+    std::fs::write(&target, r#"{"/img/a.png": "aaa2"}"#).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&target)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    wait_for("aaa2");
+    // The symlink swapped to another directory, as a ConfigMap update does.
+    let swap = dir.path().join("..data_tmp");
+    std::os::unix::fs::symlink(&second, &swap).unwrap();
+    std::fs::rename(&swap, dir.path().join("..data")).unwrap();
+    wait_for("aaa3");
+}
+
+#[test]
+fn a_manifest_url_is_polled_with_conditional_requests() {
+    let upstream = start_upstream();
+    *upstream.shared.manifest.lock().unwrap() = (r#"{"/img/a.png": "url1"}"#.into(), false);
+    let url = format!("http://{}/versions.json", upstream.addr);
+    let proxy = start_proxy(&format!("http://{}", upstream.addr), Path::new(&url), &[]);
+    let page = || {
+        raw(
+            proxy.addr,
+            "GET /page.html HTTP/1.1\r\nHost: site.test\r\nConnection: close\r\n\r\n",
+            5 * SECOND,
+        )
+    };
+    assert!(page().contains("a.png?vh=url1"));
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        upstream.shared.not_modified.load(Ordering::SeqCst) > 0,
+        "no conditional request"
+    );
+    // A failing manifest URL keeps the old versions.
+    upstream.shared.manifest.lock().unwrap().1 = true;
+    std::thread::sleep(Duration::from_millis(400));
+    assert!(page().contains("a.png?vh=url1"));
+    assert!(proxy.logged("keeping the old one"));
+    *upstream.shared.manifest.lock().unwrap() = (r#"{"/img/a.png": "url2"}"#.into(), false);
+    let started = Instant::now();
+    while !page().contains("a.png?vh=url2") {
+        assert!(
+            started.elapsed() < 5 * SECOND,
+            "the new manifest was never served"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn upstream_credentials_go_in_authorization_never_in_host_or_the_log() {
+    let upstream = start_upstream();
+    let dir = TempDir::new().unwrap();
+    let proxy = start_proxy(
+        &format!("http://user:s3cret@{}/", upstream.addr),
+        &manifest(&dir, "{}"),
+        &[],
+    );
+    let response = raw(
+        proxy.addr,
+        "GET /headers HTTP/1.1\r\nHost: site.test\r\nConnection: close\r\n\r\n",
+        5 * SECOND,
+    );
+    // base64("user:s3cret")
+    assert!(
+        response.contains("authorization: Basic dXNlcjpzM2NyZXQ=\n"),
+        "{response}"
+    );
+    assert!(
+        response.contains(&format!("host: {}\n", upstream.addr)),
+        "{response}"
+    );
+    let log = proxy.log.lock().unwrap().clone();
+    assert!(!log.contains("s3cret"), "{log}");
+}
+
+#[test]
+fn the_access_log_has_a_line_per_request() {
+    let upstream = start_upstream();
+    let dir = TempDir::new().unwrap();
+    let log = dir.path().join("access.log");
+    let proxy = start_proxy(
+        &format!("http://{}", upstream.addr),
+        &manifest(&dir, r#"{"/img/a.png": "v1"}"#),
+        &["--access-log", log.to_str().unwrap()],
+    );
+    for path in ["/page.html", "/headers?q=1"] {
+        let request =
+            format!("GET {path} HTTP/1.1\r\nHost: site.test\r\nConnection: close\r\n\r\n");
+        assert_eq!(status(&raw(proxy.addr, &request, 5 * SECOND)), 200);
+    }
+    let started = Instant::now();
+    let text = loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.lines().count() >= 2 || started.elapsed() > 5 * SECOND {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[0].starts_with("127.0.0.1 \"GET /page.html HTTP/1.1\" 200 ")
+            && lines[0].ends_with(" rewritten=1 missing=0"),
+        "{text}"
+    );
+    assert!(
+        lines[1].starts_with("127.0.0.1 \"GET /headers?q=1 HTTP/1.1\" 200 "),
+        "{text}"
+    );
+    assert!(!lines[1].contains("rewritten="), "{text}");
+}
+
+#[test]
+fn an_https_upstream_is_verified() {
+    let dir = TempDir::new().unwrap();
+    // A private CA, and a certificate for localhost it signed.
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .signed_by(&key, &ca, &ca_key)
+        .unwrap();
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, ca.pem()).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(
+        rustls::crypto::ring::default_provider().into(),
+    )
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![cert.der().clone()],
+        rustls_pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+    )
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let shared = Arc::new(Shared::default());
+    runtime.spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            let shared = Arc::clone(&shared);
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(stream).await else {
+                    return;
+                };
+                let service = hyper::service::service_fn(move |r| route(r, Arc::clone(&shared)));
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
+    let versions = manifest(&dir, r#"{"/img/a.png": "tls1"}"#);
+    let upstream = format!("https://localhost:{port}");
+    let trusted = start_proxy(
+        &upstream,
+        &versions,
+        &["--upstream-ca", ca_file.to_str().unwrap()],
+    );
+    let request = "GET /page.html HTTP/1.1\r\nHost: site.test\r\nConnection: close\r\n\r\n";
+    let response = raw(trusted.addr, request, 5 * SECOND);
+    assert!(response.contains("a.png?vh=tls1"), "{response}");
+    // Without the CA the certificate is not trusted: no page from an impostor.
+    let untrusted = start_proxy(&upstream, &versions, &[]);
+    let response = raw(untrusted.addr, request, 5 * SECOND);
+    assert_eq!(status(&response), 502, "{response}");
+    assert!(untrusted.logged("certificate"));
+}
