@@ -67,6 +67,50 @@ async fn route(
             .header(header::LOCATION, format!("http://{host}/admin/"))
             .body(full(""))
             .unwrap(),
+        "gzip-page.html" | "br-page.html" => {
+            let mut encoded = Vec::new();
+            let coding = if last.starts_with("gzip") {
+                let mut encoder =
+                    flate2::write::GzEncoder::new(&mut encoded, flate2::Compression::fast());
+                encoder.write_all(PAGE.as_bytes()).unwrap();
+                encoder.finish().unwrap();
+                "gzip"
+            } else {
+                let mut writer = brotli::CompressorWriter::new(&mut encoded, 4096, 5, 22);
+                writer.write_all(PAGE.as_bytes()).unwrap();
+                drop(writer);
+                "br"
+            };
+            Response::builder()
+                .header(header::CONTENT_TYPE, "text/html")
+                .header(header::CONTENT_ENCODING, coding)
+                .body(full(encoded))
+                .unwrap()
+        }
+        "img.png" => Response::builder()
+            .header(header::CONTENT_TYPE, "image/png")
+            .body(full("PNG <img src=/img/a.png>"))
+            .unwrap(),
+        "etag.html" if request.headers().contains_key(header::IF_NONE_MATCH) => Response::builder()
+            .status(StatusCode::NOT_MODIFIED)
+            .header(header::ETAG, "\"e1\"")
+            .body(full(""))
+            .unwrap(),
+        // Half of what the length promises, then the connection is reset.
+        "reset" => {
+            let (tx, rx) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, std::io::Error>>(1);
+            tokio::spawn(async move {
+                let _ = tx
+                    .send(Ok(Frame::data(Bytes::from_static(b"<html><body>"))))
+                    .await;
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                let _ = tx.send(Err(std::io::Error::other("reset"))).await;
+            });
+            Response::builder()
+                .header(header::CONTENT_TYPE, "text/html")
+                .body(ChannelBody(rx).boxed())
+                .unwrap()
+        }
         "hang" => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
             unreachable!()
@@ -235,7 +279,22 @@ fn manifest(dir: &TempDir, versions: &str) -> std::path::PathBuf {
 }
 
 fn start_proxy(upstream: &str, manifest: &Path, extra: &[&str]) -> Proxy {
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("cachebust"))
+    start_proxy_with(
+        Command::new(assert_cmd::cargo::cargo_bin("cachebust")),
+        upstream,
+        manifest,
+        extra,
+    )
+}
+
+/// [`start_proxy`], run by `command` (a shell that lowers a limit first, say).
+fn start_proxy_with(
+    mut command: Command,
+    upstream: &str,
+    manifest: &Path,
+    extra: &[&str],
+) -> Proxy {
+    let mut child = command
         .args([
             "proxy",
             "--listen",
@@ -867,4 +926,293 @@ fn an_https_upstream_is_verified() {
     let response = raw(untrusted.addr, request, 5 * SECOND);
     assert_eq!(status(&response), 502, "{response}");
     assert!(untrusted.logged("certificate"));
+}
+
+/// What a load-test request asks for, and what it must get.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Page,
+    Gzip,
+    Brotli,
+    Image,
+    Head,
+    Revalidate,
+    WebSocket,
+    SlowClient,
+    /// The upstream resets mid-body: the client must see an error.
+    Reset,
+}
+
+const KINDS: [Kind; 20] = [
+    Kind::Page,
+    Kind::Gzip,
+    Kind::Image,
+    Kind::Page,
+    Kind::Brotli,
+    Kind::Head,
+    Kind::Image,
+    Kind::Revalidate,
+    Kind::Page,
+    Kind::Image,
+    Kind::Gzip,
+    Kind::Page,
+    Kind::WebSocket,
+    Kind::Image,
+    Kind::Page,
+    Kind::Reset,
+    Kind::Head,
+    Kind::SlowClient,
+    Kind::Image,
+    Kind::Page,
+];
+
+/// 10,000 requests at concurrency 200, mixed: plain, gzip and brotli pages, images,
+/// HEADs, revalidations, WebSocket echoes, clients that dribble their request, and an
+/// upstream that resets mid-body. Nothing fails but the injected faults, and each of those
+/// fails at its client: never a page that looks complete.
+#[test]
+fn ten_thousand_mixed_requests_at_concurrency_200() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let upstream = start_upstream();
+    let dir = TempDir::new().unwrap();
+    let proxy = start_proxy(
+        &format!("http://{}", upstream.addr),
+        &manifest(&dir, r#"{"/img/a.png": "v1"}"#),
+        &["--max-connections", "1000"],
+    );
+    let addr = proxy.addr;
+    let expected_page = PAGE.replace("/img/a.png", "/img/a.png?vh=v1");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let total = 10_000;
+    let next = Arc::new(AtomicUsize::new(0));
+    let failures = Arc::new(Mutex::new(Vec::<(Kind, String)>::new()));
+    let reset_seen = Arc::new(AtomicUsize::new(0));
+    runtime.block_on(async {
+        let client: hyper_util::client::legacy::Client<_, http_body_util::Empty<Bytes>> =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build_http();
+        let mut tasks = Vec::new();
+        for _ in 0..200 {
+            let client = client.clone();
+            let next = Arc::clone(&next);
+            let failures = Arc::clone(&failures);
+            let reset_seen = Arc::clone(&reset_seen);
+            let expected_page = expected_page.clone();
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    if n >= total {
+                        return;
+                    }
+                    let kind = KINDS[n % KINDS.len()];
+                    let outcome: Result<(), String> = async {
+                        match kind {
+                            Kind::WebSocket => {
+                                let mut s = tokio::net::TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+                                s.write_all(b"GET /ws HTTP/1.1\r\nHost: site.test\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n").await.map_err(|e| e.to_string())?;
+                                let mut head = Vec::new();
+                                while !head.ends_with(b"\r\n\r\n") {
+                                    let mut b = [0u8; 1];
+                                    if s.read(&mut b).await.map_err(|e| e.to_string())? == 0 {
+                                        return Err("closed before 101".into());
+                                    }
+                                    head.push(b[0]);
+                                }
+                                if !head.starts_with(b"HTTP/1.1 101") {
+                                    return Err(String::from_utf8_lossy(&head).into_owned());
+                                }
+                                s.write_all(b"echo me").await.map_err(|e| e.to_string())?;
+                                let mut back = [0u8; 7];
+                                s.read_exact(&mut back).await.map_err(|e| e.to_string())?;
+                                if &back != b"echo me" {
+                                    return Err("echo differs".into());
+                                }
+                                Ok(())
+                            }
+                            Kind::SlowClient => {
+                                let mut s = tokio::net::TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+                                for piece in ["GET /page.html HT", "TP/1.1\r\nHost: site", ".test\r\nConnection: close\r\n\r\n"] {
+                                    s.write_all(piece.as_bytes()).await.map_err(|e| e.to_string())?;
+                                    tokio::time::sleep(Duration::from_millis(30)).await;
+                                }
+                                let mut out = Vec::new();
+                                s.read_to_end(&mut out).await.map_err(|e| e.to_string())?;
+                                let text = String::from_utf8_lossy(&out);
+                                if !text.starts_with("HTTP/1.1 200") || !text.contains(&expected_page) {
+                                    return Err(text.into_owned());
+                                }
+                                Ok(())
+                            }
+                            _ => {
+                                let (method, path, headers): (&str, &str, &[(&str, &str)]) = match kind {
+                                    Kind::Page => ("GET", "/page.html", &[]),
+                                    Kind::Gzip => ("GET", "/gzip-page.html", &[("accept-encoding", "gzip")]),
+                                    Kind::Brotli => ("GET", "/br-page.html", &[("accept-encoding", "br")]),
+                                    Kind::Image => ("GET", "/img.png", &[]),
+                                    Kind::Head => ("HEAD", "/page.html", &[]),
+                                    Kind::Revalidate => ("GET", "/etag.html", &[("if-none-match", "\"e1\"")]),
+                                    _ => ("GET", "/reset", &[]),
+                                };
+                                let mut request = Request::builder()
+                                    .method(method)
+                                    .uri(format!("http://{addr}{path}"))
+                                    .header(header::HOST, "site.test");
+                                for (k, v) in headers {
+                                    request = request.header(*k, *v);
+                                }
+                                let response = client
+                                    .request(request.body(http_body_util::Empty::new()).unwrap())
+                                    .await
+                                    .map_err(|e| format!("request: {e}"))?;
+                                let status = response.status();
+                                let encoding = response.headers().get(header::CONTENT_ENCODING).cloned();
+                                let body = response.into_body().collect().await.map(|c| c.to_bytes());
+                                if kind == Kind::Reset {
+                                    return match body {
+                                        Err(_) => {
+                                            reset_seen.fetch_add(1, Ordering::Relaxed);
+                                            Ok(())
+                                        }
+                                        Ok(body) => Err(format!("a reset body looked complete: {} bytes", body.len())),
+                                    };
+                                }
+                                let body = body.map_err(|e| format!("body: {e}"))?;
+                                let decoded = match encoding.as_ref().map(|e| e.to_str().unwrap()) {
+                                    Some("gzip") => {
+                                        let mut out = String::new();
+                                        flate2::read::GzDecoder::new(&body[..]).read_to_string(&mut out).map_err(|e| e.to_string())?;
+                                        out.into_bytes()
+                                    }
+                                    Some("br") => {
+                                        let mut out = Vec::new();
+                                        brotli::Decompressor::new(&body[..], 4096).read_to_end(&mut out).map_err(|e| e.to_string())?;
+                                        out
+                                    }
+                                    _ => body.to_vec(),
+                                };
+                                let good = match kind {
+                                    Kind::Page | Kind::Gzip | Kind::Brotli => status == 200 && decoded == expected_page.as_bytes(),
+                                    Kind::Image => status == 200 && decoded == b"PNG <img src=/img/a.png>",
+                                    Kind::Head => status == 200 && decoded.is_empty(),
+                                    Kind::Revalidate => status == 304 && decoded.is_empty(),
+                                    _ => false,
+                                };
+                                if good { Ok(()) } else { Err(format!("{status}: {}", String::from_utf8_lossy(&decoded))) }
+                            }
+                        }
+                    }
+                    .await;
+                    if let Err(why) = outcome {
+                        failures.lock().unwrap().push((kind, why));
+                    }
+                }
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+    });
+    let failures = failures.lock().unwrap();
+    assert!(
+        failures.is_empty(),
+        "{} failures, first: {:?}",
+        failures.len(),
+        &failures[..failures.len().min(5)]
+    );
+    assert_eq!(reset_seen.load(Ordering::Relaxed), total / KINDS.len());
+}
+
+/// Out of file descriptors, `accept` fails: the proxy waits longer each time instead of
+/// spinning (and logging) in a loop, and serves again once descriptors are free.
+#[test]
+fn accept_errors_are_backed_off() {
+    let upstream = start_upstream();
+    let dir = TempDir::new().unwrap();
+    let mut shell = Command::new("sh");
+    shell.args(["-c", "ulimit -n 48 && exec \"$0\" \"$@\""]);
+    shell.arg(assert_cmd::cargo::cargo_bin("cachebust"));
+    let proxy = start_proxy_with(
+        shell,
+        &format!("http://{}", upstream.addr),
+        &manifest(&dir, "{}"),
+        &[],
+    );
+    let mut held: Vec<TcpStream> = (0..80)
+        .filter_map(|_| TcpStream::connect(proxy.addr).ok())
+        .collect();
+    assert!(proxy.logged("accept failed"));
+    std::thread::sleep(2 * SECOND);
+    let failures = proxy.log.lock().unwrap().matches("accept failed").count();
+    assert!(failures < 40, "{failures} accept failures logged in 2 s");
+    held.clear();
+    let started = Instant::now();
+    loop {
+        let response = raw(
+            proxy.addr,
+            "GET /headers HTTP/1.1\r\nHost: site.test\r\nConnection: close\r\n\r\n",
+            2 * SECOND,
+        );
+        if response.starts_with("HTTP/1.1 200") {
+            break;
+        }
+        assert!(
+            started.elapsed() < 10 * SECOND,
+            "not serving again: {response:?}"
+        );
+    }
+}
+
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// A thousand idle keep-alive connections (each has made one request) hold little memory.
+#[test]
+fn a_thousand_idle_connections_in_bounded_memory() {
+    let upstream = start_upstream();
+    let dir = TempDir::new().unwrap();
+    let proxy = start_proxy(
+        &format!("http://{}", upstream.addr),
+        &manifest(&dir, r#"{"/img/a.png": "v1"}"#),
+        &[],
+    );
+    let mut open = Vec::new();
+    for _ in 0..1000 {
+        let mut stream = TcpStream::connect(proxy.addr).unwrap();
+        stream
+            .write_all(b"GET /page.html HTTP/1.1\r\nHost: site.test\r\n\r\n")
+            .unwrap();
+        open.push(stream);
+    }
+    for stream in &mut open {
+        let response = read_chunked_or_sized(stream);
+        assert!(response.contains("a.png?vh=v1"), "{response}");
+    }
+    let peak = peak_rss_kib(proxy.child.id());
+    assert!(peak < 64 * 1024, "peak RSS {} MiB", peak / 1024);
+    eprintln!("peak RSS with 1,000 idle connections: {} MiB", peak / 1024);
+}
+
+/// One response off a kept connection, whether sized or chunked (ends at `0\r\n\r\n`).
+fn read_chunked_or_sized(stream: &mut TcpStream) -> String {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    stream.set_read_timeout(Some(5 * SECOND)).unwrap();
+    loop {
+        let n = stream.read(&mut buf).unwrap();
+        assert!(n > 0, "closed early");
+        out.extend_from_slice(&buf[..n]);
+        if out.ends_with(b"0\r\n\r\n") || out.ends_with(b"</html>") {
+            return String::from_utf8_lossy(&out).into_owned();
+        }
+    }
 }
