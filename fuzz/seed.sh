@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 shared=../../shared/corpora
-mkdir -p corpus/{rewrite,bust_url,srcset,css,manifest}
+mkdir -p corpus/{rewrite,bust_url,srcset,css,manifest,stylesheet}
 n=0
 for dir in ../tests/fixtures/*/; do
   name=$(basename "$dir")
@@ -30,6 +30,8 @@ for test in json.load(open(tok))["tests"][:200]:
 PY
 fi
 printf '%s' 'a { background: url("/a.png") } @import "s.css"; b { c: image-set("x.png" 1x) }' > corpus/css/seed-1
+printf '%s' '@charset "gbk"; a { background: url("/a.png") } @import url(s.css); /* url(/a.png) */' > corpus/stylesheet/seed-1
+cp ../tests/stylesheets.rs corpus/stylesheet/seed-2
 printf '%s' 'https://doc.cloudimg.io/v7/sample.li/a.jpg?w=1&vh=x#f' > corpus/bust_url/seed-1
 printf '%s' 'https://k.i.optimole.com/cb:1/w:1/https://example.com/a.png' > corpus/bust_url/seed-2
 printf '%s' '../a.png?x=1&amp;y=2#top' > corpus/bust_url/seed-3

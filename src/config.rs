@@ -19,6 +19,8 @@ pub(crate) struct Limits {
     pub(crate) text_buffer: usize,
     /// How far to look for a `<base href>` before rewriting starts.
     pub(crate) base_lookahead: usize,
+    /// A stylesheet taken in chunks longer than this passes through unchanged.
+    pub(crate) stylesheet: usize,
 }
 
 impl Default for Limits {
@@ -27,6 +29,7 @@ impl Default for Limits {
             parser_memory: 2 << 20,
             text_buffer: 1 << 20,
             base_lookahead: 64 << 10,
+            stylesheet: 16 << 20,
         }
     }
 }
@@ -344,6 +347,22 @@ impl Builder {
     /// ```
     pub fn with_text_buffer_limit(mut self, bytes: usize) -> Self {
         self.limits.text_buffer = bytes;
+        self
+    }
+
+    /// The longest stylesheet a [`StylesheetRewriter`](crate::StylesheetRewriter) (a
+    /// `text/css` response) buffers to rewrite whole (default 16 MiB); a longer one passes
+    /// through unchanged, reported as `too-large`. A stylesheet given whole
+    /// ([`Buster::rewrite_css_bytes`]) is already in memory and has no such limit.
+    ///
+    /// ```
+    /// let buster = cachebust::Builder::new(cachebust::Manifest::new())
+    ///     .with_stylesheet_limit(4 << 20)
+    ///     .build()?;
+    /// # Ok::<(), cachebust::Error>(())
+    /// ```
+    pub fn with_stylesheet_limit(mut self, bytes: usize) -> Self {
+        self.limits.stylesheet = bytes;
         self
     }
 

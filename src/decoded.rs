@@ -22,14 +22,6 @@ impl<'a> Decoded<'a> {
         }
     }
 
-    /// Owned text of the same length as the raw text, each byte standing for itself.
-    pub(crate) fn same_length(text: String) -> Decoded<'static> {
-        Decoded {
-            text: Cow::Owned(text),
-            offsets: Vec::new(),
-        }
-    }
-
     /// The raw offset of decoded offset `at` (which may be `text.len()`).
     pub(crate) fn raw(&self, at: usize) -> usize {
         if self.offsets.is_empty() {

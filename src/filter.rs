@@ -5,6 +5,7 @@
 use crate::config::Buster;
 use crate::html::Rewriter;
 use crate::report::Report;
+use crate::stylesheet::StylesheetRewriter;
 
 /// Rewrites one response body as it streams, chunk in, chunk out.
 ///
@@ -44,14 +45,44 @@ use crate::report::Report;
 /// # Ok::<(), cachebust::Error>(())
 /// ```
 pub struct BodyFilter {
-    rewriter: Rewriter<Vec<u8>>,
+    inner: Inner,
+}
+
+enum Inner {
+    // Boxed: a page's rewriter is several times the size of a stylesheet's.
+    Page(Box<Rewriter<Vec<u8>>>),
+    Stylesheet(StylesheetRewriter),
 }
 
 impl BodyFilter {
     /// A filter for one response of the page `buster` is set for ([`Buster::for_page`]).
     pub fn new(buster: &Buster) -> Self {
         BodyFilter {
-            rewriter: buster.rewriter(Vec::new()),
+            inner: Inner::Page(Box::new(buster.rewriter(Vec::new()))),
+        }
+    }
+
+    /// A filter for a stylesheet response (`text/css`), read in `charset` when the
+    /// `Content-Type` names one; `buster` is set for the stylesheet's URL. The stylesheet is
+    /// rewritten whole when it ends (see [`StylesheetRewriter`]).
+    ///
+    /// ```
+    /// let manifest = cachebust::Manifest::from_json(r#"{"/img/a.png": "1"}"#)?;
+    /// let buster = cachebust::Builder::new(manifest).build()?;
+    /// let sheet = buster.for_page("https://example.com/css/site.css")?;
+    /// let mut filter = cachebust::BodyFilter::stylesheet(&sheet, None);
+    /// let mut body = filter.push(b"a { background: url(../img/a.png) }");
+    /// body.extend(filter.finish().0);
+    /// assert_eq!(body, b"a { background: url(../img/a.png?vh=1) }");
+    /// # Ok::<(), cachebust::Error>(())
+    /// ```
+    pub fn stylesheet(buster: &Buster, charset: Option<&str>) -> Self {
+        let mut rewriter = buster.stylesheet_rewriter();
+        if let Some(charset) = charset {
+            rewriter = rewriter.with_charset(charset);
+        }
+        BodyFilter {
+            inner: Inner::Stylesheet(rewriter),
         }
     }
 
@@ -64,18 +95,26 @@ impl BodyFilter {
     /// ```
     pub fn with_charset(buster: &Buster, charset: &str) -> Self {
         BodyFilter {
-            rewriter: buster.rewriter(Vec::new()).with_charset(charset),
+            inner: Inner::Page(Box::new(buster.rewriter(Vec::new()).with_charset(charset))),
         }
     }
 
     /// Rewrites the next chunk; returns the bytes ready to send (possibly none yet).
     pub fn push(&mut self, chunk: &[u8]) -> Vec<u8> {
-        self.rewriter.write(chunk);
-        std::mem::take(self.rewriter.sink_mut())
+        match &mut self.inner {
+            Inner::Page(rewriter) => {
+                rewriter.write(chunk);
+                std::mem::take(rewriter.sink_mut())
+            }
+            Inner::Stylesheet(rewriter) => rewriter.write(chunk),
+        }
     }
 
     /// Ends the body: the last bytes to send, and the report.
     pub fn finish(self) -> (Vec<u8>, Report) {
-        self.rewriter.finish()
+        match self.inner {
+            Inner::Page(rewriter) => rewriter.finish(),
+            Inner::Stylesheet(rewriter) => rewriter.finish(),
+        }
     }
 }

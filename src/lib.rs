@@ -217,6 +217,7 @@ mod report;
 mod resolve;
 pub mod srcset;
 mod stamp;
+pub mod stylesheet;
 mod value;
 
 pub use config::{Builder, Buster};
@@ -226,6 +227,7 @@ pub use html::attributes::{AttributeTable, Condition, CustomCondition, Rule, Val
 pub use html::{Rewriter, Sink};
 pub use manifest::{Diff, Entry, Manifest};
 pub use report::{Outcome, Report, SkipCounts, SkipReason};
+pub use stylesheet::StylesheetRewriter;
 pub use value::Busted;
 
 /// Rewrites a page with the default settings: no page URL (the page is taken to sit at the

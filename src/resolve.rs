@@ -141,6 +141,11 @@ impl Resolver<'_> {
         if t.is_empty() || t.starts_with('#') || starts_with_ignore_case(t, "%23") {
             return Err(SkipReason::Fragment);
         }
+        // Bytes the document's encoding cannot decode (see `value::INVALID`): not a URL
+        // anyone wrote, and rewriting it would not be byte-exact.
+        if t.contains(crate::value::INVALID) {
+            return Err(SkipReason::Unparseable);
+        }
         if let Some(found) = self.plain_path(t, scratch) {
             return found;
         }

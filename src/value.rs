@@ -189,8 +189,9 @@ impl Ctx<'_> {
     }
 
     /// Busts a raw attribute value given as bytes of the document's encoding; pushes the
-    /// edits (in `raw`'s coordinates) to `out`. Bytes that do not decode (an invalid
-    /// sequence) leave the value alone, its references reported `unparseable`.
+    /// edits (in `raw`'s coordinates) to `out`. A reference holding bytes that do not
+    /// decode (an invalid sequence) is left alone, reported `unparseable`; the others in
+    /// the same value are busted.
     pub(crate) fn bust_attribute_bytes(
         &self,
         kind: ValueKind,
@@ -211,23 +212,6 @@ impl Ctx<'_> {
                     out.push(0..raw.len(), &[&encoding.encode(&new).0]);
                 }
             }
-            ByteText::Undecodable(lossy) => {
-                self.skipping(SkipReason::Unparseable).attribute_edits(
-                    kind,
-                    &lossy,
-                    report,
-                    scratch,
-                    &mut Edits::default(),
-                );
-            }
-        }
-    }
-
-    /// The same context, every reference skipped for `reason` (unless already skipped).
-    fn skipping(&self, reason: SkipReason) -> Ctx<'_> {
-        Ctx {
-            force: self.force.or(Some(reason)),
-            ..*self
         }
     }
 
@@ -256,31 +240,24 @@ impl Ctx<'_> {
                     out.extend_from_slice(&encoding.encode(&apply_edits(&text, &edits)).0);
                 }
             }
-            ByteText::Undecodable(lossy) => {
-                self.skipping(SkipReason::Unparseable).bust_css_tokens(
-                    lossy.as_bytes(),
-                    "&",
-                    report,
-                    scratch,
-                    &mut edits,
-                );
-                out.extend_from_slice(css_bytes);
-            }
         }
     }
 }
 
+/// What an undecodable byte reads as: a browser reads U+FFFD, and so a URL holding one is
+/// what it fetches (`Resolver::resolve` says `unparseable` of it).
+pub(crate) const INVALID: &str = "\u{FFFD}";
+
 /// Text in the document's encoding, made editable.
 enum ByteText<'a> {
     /// Decoded with a map back to the bytes: UTF-8 and single-byte encodings, where an ASCII
-    /// byte is always an ASCII character. Undecodable bytes stand in as U+0001, so a URL
+    /// byte is always an ASCII character, and multi-byte text holding invalid sequences
+    /// (see [`multibyte_pieces`]). Undecodable bytes stand in as [`INVALID`], so a URL
     /// holding one is unparseable.
     Mapped(Decoded<'a>),
     /// Multi-byte encodings, where a trail byte can look like ASCII: decoded text that
     /// encodes back to the same bytes, to be edited and encoded again.
     Reencoded(std::borrow::Cow<'a, str>),
-    /// Bytes that do not round-trip through a multi-byte encoding.
-    Undecodable(std::borrow::Cow<'a, str>),
 }
 
 fn text_of<'a>(bytes: &'a [u8], encoding: &'static Encoding) -> ByteText<'a> {
@@ -288,12 +265,17 @@ fn text_of<'a>(bytes: &'a [u8], encoding: &'static Encoding) -> ByteText<'a> {
         return ByteText::Mapped(match std::str::from_utf8(bytes) {
             Ok(text) => Decoded::identity(text),
             Err(_) => {
-                let mut text = String::with_capacity(bytes.len());
+                let mut out = DecodedBuilder::with_capacity(bytes.len() + 16);
+                let mut at = 0;
                 for chunk in bytes.utf8_chunks() {
-                    text.push_str(chunk.valid());
-                    text.extend(std::iter::repeat_n('\u{1}', chunk.invalid().len()));
+                    out.push_verbatim(chunk.valid(), at);
+                    at += chunk.valid().len();
+                    for _ in chunk.invalid() {
+                        out.push(INVALID, at);
+                        at += 1;
+                    }
                 }
-                Decoded::same_length(text)
+                out.finish(bytes.len())
             }
         });
     }
@@ -302,7 +284,7 @@ fn text_of<'a>(bytes: &'a [u8], encoding: &'static Encoding) -> ByteText<'a> {
         for (at, &byte) in bytes.iter().enumerate() {
             let (decoded, had_errors) =
                 encoding.decode_without_bom_handling(std::slice::from_ref(&byte));
-            out.push(if had_errors { "\u{1}" } else { &decoded }, at);
+            out.push(if had_errors { INVALID } else { &decoded }, at);
         }
         return ByteText::Mapped(out.finish(bytes.len()));
     }
@@ -313,7 +295,54 @@ fn text_of<'a>(bytes: &'a [u8], encoding: &'static Encoding) -> ByteText<'a> {
             return ByteText::Reencoded(text);
         }
     }
-    ByteText::Undecodable(text)
+    ByteText::Mapped(multibyte_pieces(bytes, encoding))
+}
+
+/// Whether `b` is a character of its own in every ASCII-compatible multi-byte encoding
+/// lol_html reads (GBK and gb18030, Big5, EUC-JP, EUC-KR, Shift_JIS): never a trail byte.
+/// Their trail bytes are 0x40 and up, except gb18030's digits. The URL delimiters are all
+/// such bytes: white space, quotes, parentheses, `/`, `.`, `?`, `#`, `=`, `&`, `;`, `,`.
+fn stands_alone(b: u8) -> bool {
+    b < 0x30 || (0x3A..0x40).contains(&b)
+}
+
+/// Text in a multi-byte encoding that holds invalid sequences, decoded piece by piece
+/// between bytes that [`stand alone`](stands_alone): a piece that does not decode stands in
+/// as [`INVALID`] per byte, so that only a URL holding it is unparseable, and every other URL
+/// of the text, and the delimiters around it, read as written. Pieces that decode map
+/// back to where they start; a version is only ever written at a delimiter.
+fn multibyte_pieces(bytes: &[u8], encoding: &'static Encoding) -> Decoded<'static> {
+    let mut out = DecodedBuilder::with_capacity(bytes.len() * 2);
+    let mut start = 0;
+    while start < bytes.len() {
+        if stands_alone(bytes[start]) {
+            out.push_verbatim(
+                std::str::from_utf8(&bytes[start..=start]).expect("ASCII"),
+                start,
+            );
+            start += 1;
+            continue;
+        }
+        let end = bytes[start..]
+            .iter()
+            .position(|&b| stands_alone(b))
+            .map_or(bytes.len(), |at| start + at);
+        let piece = &bytes[start..end];
+        if piece.is_ascii() {
+            out.push_verbatim(std::str::from_utf8(piece).expect("ASCII"), start);
+        } else {
+            match encoding.decode_without_bom_handling_and_without_replacement(piece) {
+                Some(text) => out.push(&text, start),
+                None => {
+                    for at in start..end {
+                        out.push(INVALID, at);
+                    }
+                }
+            }
+        }
+        start = end;
+    }
+    out.finish(bytes.len())
 }
 
 /// The result of busting one URL: the URL to write, and what happened.
@@ -326,7 +355,7 @@ pub struct Busted<'a> {
 }
 
 impl crate::Buster {
-    fn ctx(&self) -> Ctx<'_> {
+    pub(crate) fn ctx(&self) -> Ctx<'_> {
         Ctx {
             shared: &self.shared,
             page: &self.page,

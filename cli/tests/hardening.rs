@@ -87,6 +87,29 @@ async fn route(
                 .body(full(encoded))
                 .unwrap()
         }
+        "site.css" => {
+            let css = "@import 'base.css';\n.hero { background: url(../img/a.png) } /* url(../img/a.png) */\n";
+            let gzip = request
+                .headers()
+                .get(header::ACCEPT_ENCODING)
+                .is_some_and(|v| v.to_str().unwrap_or("").contains("gzip"));
+            let builder = Response::builder()
+                .header(header::CONTENT_TYPE, "text/css; charset=utf-8")
+                .header(header::ETAG, "\"css1\"");
+            if gzip {
+                let mut encoded = Vec::new();
+                let mut encoder =
+                    flate2::write::GzEncoder::new(&mut encoded, flate2::Compression::fast());
+                encoder.write_all(css.as_bytes()).unwrap();
+                encoder.finish().unwrap();
+                builder
+                    .header(header::CONTENT_ENCODING, "gzip")
+                    .body(full(encoded))
+                    .unwrap()
+            } else {
+                builder.body(full(css)).unwrap()
+            }
+        }
         "img.png" => Response::builder()
             .header(header::CONTENT_TYPE, "image/png")
             .body(full("PNG <img src=/img/a.png>"))
@@ -1215,4 +1238,35 @@ fn read_chunked_or_sized(stream: &mut TcpStream) -> String {
             return String::from_utf8_lossy(&out).into_owned();
         }
     }
+}
+
+/// `text/css` responses are stylesheets: rewritten against their own URL, under the
+/// header policy of pages (a weak ETag tied to the manifest), decoded and encoded again.
+#[test]
+fn stylesheets_are_rewritten_against_their_own_url() {
+    let upstream = start_upstream();
+    let dir = TempDir::new().unwrap();
+    let proxy = start_proxy(
+        &format!("http://{}", upstream.addr),
+        &manifest(&dir, r#"{"/img/a.png": "v1", "/css/base.css": "b1"}"#),
+        &[],
+    );
+    let expected = "@import 'base.css?vh=b1';\n.hero { background: url(../img/a.png?vh=v1) } /* url(../img/a.png) */\n";
+    let response = raw(
+        proxy.addr,
+        "GET /css/site.css HTTP/1.1\r\nHost: site.test\r\nConnection: close\r\n\r\n",
+        5 * SECOND,
+    );
+    assert_eq!(status(&response), 200, "{response}");
+    assert!(response.contains(expected), "{response}");
+    assert!(response.contains("\r\netag: W/\"css1.cb-"), "{response}");
+    let response = raw(
+        proxy.addr,
+        "GET /css/site.css HTTP/1.1\r\nHost: site.test\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n",
+        5 * SECOND,
+    );
+    assert!(
+        response.contains("\r\ncontent-encoding: gzip\r\n"),
+        "{response}"
+    );
 }

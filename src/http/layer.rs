@@ -189,11 +189,19 @@ where
             let page = context.page.as_deref()?;
             Some((page, context.buster.for_page(page).ok()?))
         };
-        let rewriting = match decision {
-            Decision::Rewrite { charset } => page_buster().map(|found| (charset, found)),
-            _ => None,
+        let rewriting = match &decision {
+            Decision::Rewrite { charset } | Decision::RewriteStylesheet { charset } => {
+                page_buster().map(|found| (charset.clone(), found))
+            }
+            Decision::PassThrough(_) => None,
         };
+        let stylesheet = matches!(decision, Decision::RewriteStylesheet { .. });
         let body = match rewriting {
+            Some((charset, (page, buster))) if stylesheet => {
+                fix_headers(&mut parts.headers, context.buster.fingerprint());
+                let filter = BodyFilter::stylesheet(&buster, charset.as_deref());
+                BustBody::rewriting(body, filter, page.to_owned(), context.on_report)
+            }
             Some((charset, (page, buster))) => {
                 let length = parts
                     .headers

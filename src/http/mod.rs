@@ -34,8 +34,14 @@ use std::borrow::Cow;
 /// Whether a response is rewritten.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
-    /// Rewrite the body, read in `charset` when the `Content-Type` names one.
+    /// Rewrite the body as a page, read in `charset` when the `Content-Type` names one.
     Rewrite {
+        /// The `charset` parameter of the `Content-Type`.
+        charset: Option<String>,
+    },
+    /// Rewrite the body as a stylesheet (`text/css`), read in `charset` when the
+    /// `Content-Type` names one (see [`crate::stylesheet`]).
+    RewriteStylesheet {
         /// The `charset` parameter of the `Content-Type`.
         charset: Option<String>,
     },
@@ -55,12 +61,16 @@ impl Decision {
     /// assert!(!should_rewrite(&Method::HEAD, StatusCode::OK, &headers).rewrites());
     /// ```
     pub fn rewrites(&self) -> bool {
-        matches!(self, Decision::Rewrite { .. })
+        matches!(
+            self,
+            Decision::Rewrite { .. } | Decision::RewriteStylesheet { .. }
+        )
     }
 }
 
 /// Decides from the request method, the status and the response headers whether to rewrite
-/// a response: only `text/html` and `application/xhtml+xml` bodies, never for `HEAD`, 1xx,
+/// a response: only `text/html` and `application/xhtml+xml` bodies (pages) and `text/css`
+/// ones (stylesheets), never for `HEAD`, 1xx,
 /// 204, 304, 206 or any `Content-Range`, `Cache-Control: no-transform`, a `Content-Encoding`
 /// other than `identity` (decompress first), or UTF-16. (A `HEAD` response has no body, but
 /// [`BustLayer`] gives it the headers of the GET response: [`fix_headers`] when a GET's body
@@ -111,10 +121,12 @@ pub fn should_rewrite(method: &Method, status: StatusCode, headers: &HeaderMap) 
     };
     let mut params = content_type.split(';');
     let mime = params.next().unwrap_or_default().trim();
-    if !mime.eq_ignore_ascii_case("text/html")
+    let stylesheet = mime.eq_ignore_ascii_case("text/css");
+    if !stylesheet
+        && !mime.eq_ignore_ascii_case("text/html")
         && !mime.eq_ignore_ascii_case("application/xhtml+xml")
     {
-        return PassThrough("not HTML");
+        return PassThrough("not HTML or CSS");
     }
     let charset = params.find_map(|p| {
         let (name, value) = p.split_once('=')?;
@@ -124,6 +136,9 @@ pub fn should_rewrite(method: &Method, status: StatusCode, headers: &HeaderMap) 
     });
     if charset.as_deref().is_some_and(|c| c.starts_with("utf-16")) {
         return PassThrough("UTF-16");
+    }
+    if stylesheet {
+        return Decision::RewriteStylesheet { charset };
     }
     Decision::Rewrite { charset }
 }
