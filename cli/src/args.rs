@@ -228,11 +228,18 @@ pub struct ManifestSource {
     /// not URL paths: Vite's `base`, Django's STATIC_URL, Propshaft's /assets.
     #[arg(long, value_name = "PREFIX")]
     pub manifest_prefix: Option<String>,
-    /// Build the manifest on the fly from the files under DIR (images), keyed by the URLs
-    /// they are served at: a site directory (or one inside it) below --base-url's path, any
-    /// other directory at the root.
+    /// Build the manifest on the fly from the files under DIR (every file but pages and
+    /// dotfiles; stylesheets' versions cascade), keyed by the URLs they are served at: a
+    /// site directory (or one inside it) below --base-url's path, any other directory at
+    /// the root.
     #[arg(long, value_name = "DIR")]
     pub hash: Option<PathBuf>,
+    /// With --hash: version only the files matching GLOB (relative to DIR; repeatable).
+    #[arg(long, value_name = "GLOB", requires = "hash")]
+    pub include: Vec<String>,
+    /// With --hash: leave out the files matching GLOB (repeatable).
+    #[arg(long, value_name = "GLOB", requires = "hash")]
+    pub exclude: Vec<String>,
 }
 
 /// The rewriting rules, shared by `rewrite` and `url`.
@@ -306,7 +313,8 @@ pub struct ManifestArgs {
     /// Write the manifest to FILE instead of stdout.
     #[arg(short = 'o', long = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// Hash the files matching GLOB (relative to DIR; repeatable; default: images).
+    /// Hash only the files matching GLOB (relative to DIR; repeatable; default: every file
+    /// that is not a page or a dotfile).
     #[arg(long, value_name = "GLOB")]
     pub include: Vec<String>,
     /// Leave out the files matching GLOB (repeatable).
@@ -315,6 +323,12 @@ pub struct ManifestArgs {
     /// The URL path DIR is served under (`/blog/` for a site at https://example.com/blog/).
     #[arg(long, value_name = "PATH", default_value = "/")]
     pub prefix: String,
+    /// The site's URL (absolute references in stylesheets on its host are followed for
+    /// the cascade); its path is --prefix's.
+    #[arg(long, value_name = "URL", default_value = "http://localhost/")]
+    pub base_url: String,
+    #[command(flatten)]
+    pub rules: RuleArgs,
 }
 
 #[derive(Debug, Args)]

@@ -10,17 +10,20 @@ use walkdir::WalkDir;
 /// left behind.
 pub const TEMP_PREFIX: &str = ".cachebust-tmp-";
 
-/// One HTML page to rewrite.
+/// One document to rewrite (a page or a stylesheet), or a file to copy.
 #[derive(Debug, Clone)]
 pub struct Page {
     pub path: PathBuf,
     /// Its path under the directory given (for the page URL and for `--out`).
     pub relative: PathBuf,
+    /// A stylesheet (`.css`), rewritten with the CSS rules against its own URL.
+    pub stylesheet: bool,
 }
 
 /// What a walk found.
 #[derive(Debug, Default)]
 pub struct Found {
+    /// Pages and stylesheets.
     pub pages: Vec<Page>,
     /// Files that are not pages, for `--out` to copy.
     pub others: Vec<Page>,
@@ -32,6 +35,12 @@ pub fn is_html(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"))
+}
+
+pub fn is_css(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("css"))
 }
 
 /// A filter for a walk of `root` that leaves out the directory `out` where it lies strictly
@@ -51,7 +60,7 @@ pub fn leave_out(root: &Path, out: Option<&Path>) -> impl Fn(&walkdir::DirEntry)
     }
 }
 
-/// The pages under `root` (a directory) or `root` itself (a file). Symlinks are not
+/// The pages and stylesheets under `root` (a directory) or `root` itself (a file). Symlinks are not
 /// followed; one pointing out of the tree is reported. `out`, the directory the pages are
 /// written to, is left out where it lies inside `root`: its pages are a former run's output,
 /// not pages of the site (and a run over them would nest a copy deeper every time).
@@ -61,6 +70,7 @@ pub fn find(root: &Path, out: Option<&Path>, found: &mut Found) {
         found.pages.push(Page {
             path: root.to_owned(),
             relative: name,
+            stylesheet: is_css(root),
         });
         return;
     }
@@ -106,8 +116,9 @@ pub fn find(root: &Path, out: Option<&Path>, found: &mut Found) {
         let page = Page {
             path: entry.path().to_owned(),
             relative,
+            stylesheet: is_css(entry.path()),
         };
-        if is_html(&page.path) {
+        if is_html(&page.path) || page.stylesheet {
             found.pages.push(page);
         } else {
             found.others.push(page);

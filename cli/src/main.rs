@@ -6,6 +6,7 @@
 //! summary counts none of its references (it was left as it was).
 
 mod args;
+mod cascade;
 mod files;
 mod manifests;
 mod proxy;

@@ -1,30 +1,36 @@
 //! Loading manifests (any supported format) and hashing a directory into one.
 
 use crate::args::{ManifestSource, RuleArgs};
+use crate::cascade;
 use crate::files;
 use anyhow::{Context, Result, bail};
-use cachebust::manifest::file_url_path;
 use cachebust::manifest::import::{Format, detect_and_import, import};
 use cachebust::{Builder, Manifest};
 use globset::{Glob, GlobSet, GlobSetBuilder};
-use rayon::prelude::*;
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
-
-/// The images `manifest` and `--hash` version when no `--include` is given.
-pub const DEFAULT_INCLUDE: &[&str] = &[
-    "**/*.{png,jpg,jpeg,gif,webp,avif,svg,ico,bmp,tif,tiff,apng,jxl}",
-    "**/*.{PNG,JPG,JPEG,GIF,WEBP,AVIF,SVG,ICO,BMP,TIF,TIFF,APNG,JXL}",
-];
-
-/// Hex characters of the blake3 hash kept as a version.
-const VERSION_LEN: usize = 10;
 
 /// Loads every `-m` file and the `--hash` directory (served at the root) into one manifest,
 /// later sources winning.
-pub fn load(source: &ManifestSource) -> Result<Manifest> {
-    load_served_at(source, "/", None)
+pub fn load(source: &ManifestSource, rules: &RuleArgs) -> Result<Manifest> {
+    load_served_at(source, rules, &localhost(), "/", None)
+}
+
+/// The origin keys are paths of when no site URL is given.
+pub fn localhost() -> url::Url {
+    url::Url::parse("http://localhost/").expect("a valid URL")
+}
+
+/// The rules of a command that has no rule flags: the defaults.
+pub fn default_rules() -> RuleArgs {
+    RuleArgs {
+        hosts: Vec::new(),
+        param: "vh".to_owned(),
+        global_version: None,
+        cloudimage_domain: Vec::new(),
+        optimole_domain: Vec::new(),
+        encoding: None,
+    }
 }
 
 /// [`load`], with the `--hash` directory's files served below `hashed_at` (a URL path ending
@@ -32,6 +38,8 @@ pub fn load(source: &ManifestSource) -> Result<Manifest> {
 /// inside that directory.
 pub fn load_served_at(
     source: &ManifestSource,
+    rules: &RuleArgs,
+    origin: &url::Url,
     hashed_at: &str,
     out: Option<&Path>,
 ) -> Result<Manifest> {
@@ -40,7 +48,7 @@ pub fn load_served_at(
     }
     // A bad --manifest-format is reported before the directory is hashed.
     format_of(source)?;
-    let mut manifest = hashed(source, hashed_at, out)?;
+    let mut manifest = hashed(source, rules, origin, hashed_at, out)?;
     for path in &source.manifests {
         let json = cachebust::manifest::read_file(path)?;
         let name = path
@@ -55,11 +63,30 @@ pub fn load_served_at(
 }
 
 /// The `--hash` directory's files as a manifest (empty without `--hash`), served below
-/// `hashed_at`, `out` left out.
-pub fn hashed(source: &ManifestSource, hashed_at: &str, out: Option<&Path>) -> Result<Manifest> {
+/// `hashed_at` on `origin`, `out` left out; stylesheets' versions cascade (a cycle is
+/// reported on stderr).
+pub fn hashed(
+    source: &ManifestSource,
+    rules: &RuleArgs,
+    origin: &url::Url,
+    hashed_at: &str,
+    out: Option<&Path>,
+) -> Result<Manifest> {
     let mut manifest = Manifest::new();
     if let Some(dir) = &source.hash {
-        let hashed = hash_dir(dir, &[], &[], hashed_at, out)?;
+        let hashed = hash_dir(
+            dir,
+            &source.include,
+            &source.exclude,
+            hashed_at,
+            out,
+            origin,
+            rules,
+        )?;
+        for warning in &hashed.warnings {
+            eprintln!("cachebust: warning: {warning}");
+        }
+        let hashed = hashed.versions;
         let json = serde_json::to_string(&hashed)?;
         manifest.extend(
             Manifest::from_json(&json).with_context(|| format!("hashing {}", dir.display()))?,
@@ -122,37 +149,32 @@ fn globs(patterns: &[String], what: &str) -> Result<GlobSet> {
     Ok(set.build()?)
 }
 
-/// Hashes the files under `dir` matching `include` (default: images) and not `exclude`:
-/// keys the files' URL paths with `dir` served at `served_at` (a URL path ending in `/`),
-/// short blake3 versions, sorted. `skip`, a directory inside `dir` (a rewrite's `--out`),
-/// is left out: its files are copies a former run wrote. Files are read and hashed on the
-/// current rayon pool (a site's images outweigh its pages); an error is the first in the
-/// walk's order, whatever order the workers met them in.
-pub fn hash_dir(
+/// The files of `dir` that are assets: every file that is not a page (`.html`, `.htm`),
+/// dotfiles and dot-directories left out, narrowed by `include` (globs relative to `dir`;
+/// every file when empty) and `exclude`; `skip` (a rewrite's `--out` inside `dir`) left
+/// out. Each with its path relative to `dir`, `/`-separated, in walk order.
+pub fn list_files(
     dir: &Path,
     include: &[String],
     exclude: &[String],
-    served_at: &str,
     skip: Option<&Path>,
-) -> Result<BTreeMap<String, String>> {
-    let default: Vec<String> = DEFAULT_INCLUDE.iter().map(|s| s.to_string()).collect();
-    let include = globs(
-        if include.is_empty() {
-            &default
-        } else {
-            include
-        },
-        "--include",
-    )?;
+) -> Result<Vec<(PathBuf, String)>> {
+    let include = (!include.is_empty())
+        .then(|| globs(include, "--include"))
+        .transpose()?;
     let exclude = globs(exclude, "--exclude")?;
     if !dir.is_dir() {
         bail!("{} is not a directory", dir.display());
     }
     let mut wanted = Vec::new();
     let walk = WalkDir::new(dir).follow_links(false).sort_by_file_name();
-    for entry in walk.into_iter().filter_entry(files::leave_out(dir, skip)) {
+    let hidden = |entry: &walkdir::DirEntry| {
+        entry.depth() > 0 && entry.file_name().to_string_lossy().starts_with('.')
+    };
+    let keep = files::leave_out(dir, skip);
+    for entry in walk.into_iter().filter_entry(|e| keep(e) && !hidden(e)) {
         let entry = entry.with_context(|| format!("walking {}", dir.display()))?;
-        if !entry.file_type().is_file() {
+        if !entry.file_type().is_file() || files::is_html(entry.path()) {
             continue;
         }
         let relative = entry.path().strip_prefix(dir).expect("below the root");
@@ -164,24 +186,30 @@ pub fn hash_dir(
             continue;
         };
         let relative = relative.replace(std::path::MAIN_SEPARATOR, "/");
-        if !include.is_match(&relative) || exclude.is_match(&relative) {
+        if include.as_ref().is_some_and(|i| !i.is_match(&relative)) || exclude.is_match(&relative) {
             continue;
         }
         wanted.push((entry.into_path(), relative));
     }
-    let hashed: Vec<Result<(String, String)>> = wanted
-        .par_iter()
-        .map(|(path, relative)| {
-            let bytes =
-                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-            let hash = blake3::hash(&bytes).to_hex();
-            Ok((
-                format!("{served_at}{}", file_url_path(relative)),
-                hash[..VERSION_LEN].to_owned(),
-            ))
-        })
-        .collect();
-    hashed.into_iter().collect()
+    Ok(wanted)
+}
+
+/// Versions the assets of `dir` ([`list_files`]) keyed by their URL paths with `dir`
+/// served at `served_at` (a URL path ending in `/`) on `origin`: short blake3 versions,
+/// stylesheets' cascading (see [`cascade`](crate::cascade)). Files are read and hashed on
+/// the current rayon pool (a site's images outweigh its pages); an error is the first in
+/// the walk's order, whatever order the workers met them in.
+pub fn hash_dir(
+    dir: &Path,
+    include: &[String],
+    exclude: &[String],
+    served_at: &str,
+    skip: Option<&Path>,
+    origin: &url::Url,
+    rules: &RuleArgs,
+) -> Result<cascade::Versions> {
+    let assets = cascade::assets_of(dir, include, exclude, served_at, skip)?;
+    cascade::version_assets(&assets, origin, rules)
 }
 
 /// `path` as the URL path of a directory: root-relative, `.`/`..` resolved, ending in `/`.

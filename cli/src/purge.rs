@@ -45,12 +45,17 @@ fn changes(
 ) -> Result<(Diff, Url)> {
     let base = Url::parse(base).with_context(|| format!("--base-url {base:?}"))?;
     let load = |path: &std::path::Path| -> Result<Manifest> {
-        manifests::load(&crate::args::ManifestSource {
-            manifests: vec![path.to_owned()],
-            manifest_format: format.map(str::to_owned),
-            manifest_prefix: prefix.map(str::to_owned),
-            hash: None,
-        })
+        manifests::load(
+            &crate::args::ManifestSource {
+                manifests: vec![path.to_owned()],
+                manifest_format: format.map(str::to_owned),
+                manifest_prefix: prefix.map(str::to_owned),
+                hash: None,
+                include: Vec::new(),
+                exclude: Vec::new(),
+            },
+            &manifests::default_rules(),
+        )
     };
     let (old, new) = (load(old)?, load(new)?);
     let diff = old.diff(&new);

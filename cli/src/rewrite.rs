@@ -71,7 +71,15 @@ pub fn run(args: RewriteArgs) -> Result<ExitCode> {
         }
         found
     };
-    let load = || manifests::load_served_at(&args.source, &hashed_at, args.out.as_deref());
+    let load = || {
+        manifests::load_served_at(
+            &args.source,
+            &args.rules,
+            &base,
+            &hashed_at,
+            args.out.as_deref(),
+        )
+    };
     let (manifest, found) = pool.install(|| rayon::join(load, find_pages));
     let manifest = manifest?;
     let buster = manifests::rules(
@@ -260,7 +268,11 @@ fn try_process(
     let input =
         std::fs::read(&page.path).with_context(|| format!("reading {}", page.path.display()))?;
     let page_buster = buster.for_page(page_url(base, &page.relative).as_str())?;
-    let (output, report) = page_buster.rewrite_bytes(&input);
+    let (output, report) = if page.stylesheet {
+        page_buster.rewrite_css_bytes(&input)
+    } else {
+        page_buster.rewrite_bytes(&input)
+    };
     result.report = report;
     result.changed = output != input;
     match mode {
@@ -301,7 +313,13 @@ fn stdin_to_stdout(buster: &Buster, args: &RewriteArgs) -> Result<ExitCode> {
     std::io::stdin()
         .read_to_end(&mut input)
         .context("reading stdin")?;
-    let (output, report) = buster.rewrite_bytes(&input);
+    // `--base-url` names the document: a stylesheet when its path ends in `.css`.
+    let stylesheet = files::is_css(Path::new(buster.page_url().path()));
+    let (output, report) = if stylesheet {
+        buster.rewrite_css_bytes(&input)
+    } else {
+        buster.rewrite_bytes(&input)
+    };
     let changed = output != input;
     if !args.check {
         let mut stdout = std::io::stdout().lock();

@@ -10,7 +10,23 @@ use std::process::ExitCode;
 /// `cachebust manifest DIR`: hash the files under DIR into a native manifest.
 pub fn manifest(args: ManifestArgs) -> Result<ExitCode> {
     let served_at = manifests::url_directory(&args.prefix).context("--prefix")?;
-    let entries = manifests::hash_dir(&args.dir, &args.include, &args.exclude, &served_at, None)?;
+    let origin = url::Url::parse(&args.base_url)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
+        .with_context(|| format!("--base-url {:?} is not an http(s) URL", args.base_url))?;
+    let hashed = manifests::hash_dir(
+        &args.dir,
+        &args.include,
+        &args.exclude,
+        &served_at,
+        None,
+        &origin,
+        &args.rules,
+    )?;
+    for warning in &hashed.warnings {
+        eprintln!("cachebust: warning: {warning}");
+    }
+    let entries = hashed.versions;
     let json = serde_json::to_string_pretty(&entries)? + "\n";
     match &args.out {
         Some(path) => files::write_atomic(path, json.as_bytes())?,
@@ -22,7 +38,7 @@ pub fn manifest(args: ManifestArgs) -> Result<ExitCode> {
 
 /// `cachebust url URL... -m FILE`: print each URL busted, one a line.
 pub fn url(args: UrlArgs) -> Result<ExitCode> {
-    let manifest = manifests::load(&args.source)?;
+    let manifest = manifests::load(&args.source, &args.rules)?;
     let mut builder = manifests::rules(Builder::new(manifest), &args.rules);
     if let Some(page) = &args.page_url {
         builder = builder.with_page_url(page);

@@ -72,8 +72,9 @@ fn rewrites_in_place_then_converges() {
         "{index}"
     );
     assert!(index.contains(r#"<a href="blog/">blog</a>"#));
+    // Three pages and two stylesheets.
     assert!(
-        stderr_of(&out).contains("3 files, 3 changed"),
+        stderr_of(&out).contains("5 files, 5 changed"),
         "{}",
         stderr_of(&out)
     );
@@ -85,7 +86,7 @@ fn rewrites_in_place_then_converges() {
     let again = rewrite_hashed(&site, &[]);
     assert_eq!(again.status.code(), Some(0));
     assert!(
-        stderr_of(&again).contains("3 files, 0 changed"),
+        stderr_of(&again).contains("5 files, 0 changed"),
         "{}",
         stderr_of(&again)
     );
@@ -108,8 +109,8 @@ fn check_reports_and_writes_nothing() {
     let out = rewrite_hashed(&site, &["--check"]);
     assert_eq!(out.status.code(), Some(1));
     let listed = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(listed.lines().count(), 3, "{listed}");
-    assert!(listed.contains("index.html"));
+    assert_eq!(listed.lines().count(), 5, "{listed}");
+    assert!(listed.contains("index.html") && listed.contains("css/site.css"));
     assert_eq!(read(site.join("index.html")), before);
 }
 
@@ -283,7 +284,7 @@ fn an_out_directory_inside_the_site_is_not_read_as_the_site() {
         let run = rewrite_hashed(&site, &["--out", out.to_str().unwrap()]);
         assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
         assert!(
-            stderr_of(&run).starts_with("3 files"),
+            stderr_of(&run).starts_with("5 files"),
             "{}",
             stderr_of(&run)
         );
@@ -347,7 +348,7 @@ fn strict_json_report_param_host_and_global_version() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let json: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
-    assert_eq!(json["files"], 3);
+    assert_eq!(json["files"], 5);
     assert!(json["missing"].as_u64().unwrap() > 0);
     assert!(json["skipped"]["foreign"].as_u64().unwrap() >= 1);
     // With `--check`, `changed` counts the files that would change, and names them.
@@ -400,14 +401,35 @@ fn jobs_do_not_change_the_output() {
 }
 
 #[test]
-fn manifest_command_hashes_images() {
+fn manifest_command_hashes_every_asset() {
     let (tmp, site) = site_copy();
+    write(site.join(".env"), "SECRET=1");
+    write(site.join(".git/HEAD"), "ref: main");
+    write(site.join("js/app.js"), "console.log('/img/hero.png')");
+    write(site.join("fonts/f.woff2"), "wOF2");
     let out = cachebust().arg("manifest").arg(&site).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     let json: serde_json::Map<String, serde_json::Value> =
         serde_json::from_slice(&out.stdout).unwrap();
-    assert!(json.contains_key("/img/hero.png") && json.contains_key("/blog/2026/photo.png"));
-    assert!(!json.contains_key("/css/site.css") && !json.contains_key("/index.html"));
+    for key in [
+        "/img/hero.png",
+        "/blog/2026/photo.png",
+        "/css/site.css",
+        "/css/base.css",
+        "/js/app.js",
+        "/fonts/f.woff2",
+    ] {
+        assert!(json.contains_key(key), "{key}: {json:?}");
+    }
+    // Pages and dotfiles are not assets.
+    for key in ["/index.html", "/blog/index.html", "/.env", "/.git/HEAD"] {
+        assert!(!json.contains_key(key), "{key}");
+    }
+    // A script's version is its bytes' hash: its content is not read.
+    assert_eq!(
+        json["/js/app.js"].as_str().unwrap(),
+        &blake3::hash(b"console.log('/img/hero.png')").to_hex()[..10]
+    );
     let version = json["/img/hero.png"].as_str().unwrap();
     assert_eq!(
         version,

@@ -223,7 +223,9 @@ impl Sources {
         if self.args.source.hash.is_none() && self.loaded == Some(digest) {
             return Ok(None);
         }
-        let mut manifest: Manifest = manifests::hashed(&self.args.source, "/", None)?;
+        let origin = url::Url::parse(&format!("{}://localhost/", self.args.scheme))?;
+        let mut manifest: Manifest =
+            manifests::hashed(&self.args.source, &self.args.rules, &origin, "/", None)?;
         for (name, text, shown) in &texts {
             manifest.extend(
                 manifests::parse(name, text, &self.args.source)
