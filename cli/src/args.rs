@@ -303,6 +303,38 @@ pub struct RewriteArgs {
     /// No progress bar and no summary (errors are still printed).
     #[arg(short, long)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub copies: CopyArgs,
+}
+
+/// Renamed copies, for caches whose key ignores the query string.
+#[derive(Debug, Args, Clone)]
+pub struct CopyArgs {
+    /// With --hash (or for `manifest`): write beside each asset a copy named by its version
+    /// (img/a.png -> img/a.3f9a2c1b7d.png) and point references at the copies.
+    #[arg(long)]
+    pub rename: bool,
+    /// With --rename: remove the copies no current entry names (and nothing else).
+    #[arg(long, requires = "rename")]
+    pub prune: bool,
+    /// With --rename: write the entries made (asset -> copy) to FILE.
+    #[arg(long, value_name = "FILE", requires = "rename")]
+    pub write_manifest: Option<PathBuf>,
+    /// The format of --write-manifest: `native` (URL paths, as cachebust reads them) or
+    /// `rev` (paths relative to the directory, as gulp-rev writes them).
+    #[arg(
+        long,
+        value_enum,
+        default_value = "native",
+        requires = "write_manifest"
+    )]
+    pub format: CopyFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CopyFormat {
+    Native,
+    Rev,
 }
 
 #[derive(Debug, Args)]
@@ -329,6 +361,10 @@ pub struct ManifestArgs {
     pub base_url: String,
     #[command(flatten)]
     pub rules: RuleArgs,
+    /// With --rename: the entries go to FILE (-o) as rename entries, and the copies are
+    /// written beside the assets.
+    #[command(flatten)]
+    pub copies: CopyArgs,
 }
 
 #[derive(Debug, Args)]

@@ -57,10 +57,109 @@ pub fn is_stylesheet(key: &str) -> bool {
         .is_some_and(|(_, ext)| ext.eq_ignore_ascii_case("css"))
 }
 
+/// How references name a versioned asset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// `?vh=V` on the asset's own URL.
+    Query,
+    /// The URL of a renamed copy, `img/a.V.png` (see [`copy_path`]).
+    Rename,
+}
+
+/// The path of `path`'s renamed copy for `version` (a key or a relative file path): the
+/// version before the last extension of the file name, `img/a.png` -> `img/a.V.png`
+/// (`LICENSE` -> `LICENSE.V`; dotfiles such as `.htaccess` are never versioned).
+pub fn copy_path(path: &str, version: &str) -> String {
+    let (dir, name) = path.rsplit_once('/').map_or(("", path), |(d, n)| (d, n));
+    let named = match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => format!("{stem}.{version}.{ext}"),
+        _ => format!("{name}.{version}"),
+    };
+    if path.contains('/') {
+        format!("{dir}/{named}")
+    } else {
+        named
+    }
+}
+
+/// The path of the file `path` is a renamed copy of, when its name has the shape of one
+/// (`a.0123456789.png`: a version of [`VERSION_LEN`] lower-case hex digits before the
+/// extension); whether that file exists is for the caller to see.
+pub fn original_of(path: &str) -> Option<String> {
+    let (dir, name) = path.rsplit_once('/').map_or(("", path), |(d, n)| (d, n));
+    let mut parts: Vec<&str> = name.split('.').collect();
+    let hex = |p: &str| {
+        p.len() == VERSION_LEN
+            && p.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    let at = match parts.len() {
+        n if n >= 3 && hex(parts[n - 2]) => n - 2,
+        2 if hex(parts[1]) => 1,
+        _ => return None,
+    };
+    if parts[..at].concat().is_empty() {
+        return None;
+    }
+    parts.remove(at);
+    let name = parts.join(".");
+    Some(if path.contains('/') {
+        format!("{dir}/{name}")
+    } else {
+        name
+    })
+}
+
+/// Older renamed copies of an asset, by the asset's key: references to them are pointed at
+/// the current copy.
+pub type Aliases = HashMap<String, Vec<String>>;
+
+/// A manifest of `versions` written in `style`; renamed, each asset's `aliases` (older
+/// copies) point at its current copy too.
+pub fn manifest_of(
+    versions: &BTreeMap<String, String>,
+    style: Style,
+    aliases: &Aliases,
+) -> Result<Manifest> {
+    match style {
+        Style::Query => {
+            let json = serde_json::to_string(versions)?;
+            Manifest::from_json(&json).context("the versions so far")
+        }
+        Style::Rename => {
+            let mut manifest = Manifest::new();
+            for (key, version) in versions {
+                let copy = copy_path(key, version);
+                for older in aliases
+                    .get(key)
+                    .into_iter()
+                    .flatten()
+                    .filter(|k| **k != copy)
+                {
+                    manifest
+                        .insert_rename(older, &copy)
+                        .with_context(|| format!("the older copy {older}"))?;
+                }
+                manifest
+                    .insert_rename(key, &copy)
+                    .with_context(|| format!("the renamed copy of {key}"))?;
+            }
+            Ok(manifest)
+        }
+    }
+}
+
 /// Versions `assets` (read and hashed on the current rayon pool): stylesheets by their
-/// rewritten bytes, in dependency order. `origin` is the site's URL (scheme and host) that
-/// keys are paths of; `rules` the rewriting flags (site hosts, parameter...).
-pub fn version_assets(assets: &[Asset], origin: &Url, rules: &RuleArgs) -> Result<Versions> {
+/// rewritten bytes (references written in `style`), in dependency order. `origin` is the
+/// site's URL (scheme and host) that keys are paths of; `rules` the rewriting flags (site
+/// hosts, parameter...).
+pub fn version_assets(
+    assets: &[Asset],
+    origin: &Url,
+    rules: &RuleArgs,
+    style: Style,
+    aliases: &Aliases,
+) -> Result<Versions> {
     let read: Vec<Result<(usize, Vec<u8>)>> = assets
         .par_iter()
         .enumerate()
@@ -92,6 +191,10 @@ pub fn version_assets(assets: &[Asset], origin: &Url, rules: &RuleArgs) -> Resul
         .enumerate()
         .map(|(n, &at)| (assets[at].key.as_str(), n))
         .collect();
+    let alias_of: HashMap<&str, &String> = aliases
+        .iter()
+        .flat_map(|(key, older)| older.iter().map(move |o| (o.as_str(), key)))
+        .collect();
     let hosts: Vec<String> = std::iter::once(origin.host_str().unwrap_or("").to_ascii_lowercase())
         .chain(rules.hosts.iter().map(|h| h.to_ascii_lowercase()))
         .collect();
@@ -110,7 +213,10 @@ pub fn version_assets(assets: &[Asset], origin: &Url, rules: &RuleArgs) -> Resul
                             if !hosts.contains(&host) {
                                 return None;
                             }
-                            by_key.get(target.path()).copied()
+                            let path = target.path();
+                            // A reference to an older copy is one to its original.
+                            let path = alias_of.get(path).map_or(path, |k| k.as_str());
+                            by_key.get(path).copied()
                         })
                         .collect()
                 })
@@ -132,7 +238,7 @@ pub fn version_assets(assets: &[Asset], origin: &Url, rules: &RuleArgs) -> Resul
     }
     let mut so_far = out.versions.clone();
     for level in levels {
-        let buster = buster_of(&so_far, origin, rules)?;
+        let buster = buster_of(&so_far, origin, rules, style, aliases)?;
         let mut versioned: Vec<(usize, String)> = Vec::new();
         // Stylesheets outside cycles, in parallel with one buster.
         let plain: Vec<usize> = level
@@ -162,7 +268,7 @@ pub fn version_assets(assets: &[Asset], origin: &Url, rules: &RuleArgs) -> Resul
             for &n in component {
                 with_placeholders.insert(assets[sheets[n]].key.clone(), CYCLE.to_owned());
             }
-            let buster = buster_of(&with_placeholders, origin, rules)?;
+            let buster = buster_of(&with_placeholders, origin, rules, style, aliases)?;
             for &n in component {
                 let at = sheets[n];
                 versioned.push((
@@ -186,9 +292,10 @@ fn buster_of(
     versions: &BTreeMap<String, String>,
     origin: &Url,
     rules: &RuleArgs,
+    style: Style,
+    aliases: &Aliases,
 ) -> Result<cachebust::Buster> {
-    let json = serde_json::to_string(versions)?;
-    let manifest = Manifest::from_json(&json).context("the versions so far")?;
+    let manifest = manifest_of(versions, style, aliases)?;
     Ok(manifests::rules(Builder::new(manifest).with_page_url(origin.as_str()), rules).build()?)
 }
 
@@ -315,6 +422,7 @@ pub fn assets_of(
 ) -> Result<Vec<Asset>> {
     let listed = manifests::list_files(dir, include, exclude, skip)?;
     Ok(listed
+        .files
         .into_iter()
         .map(|(path, relative)| Asset {
             key: format!(
@@ -331,6 +439,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn copies_are_named_by_their_version_and_recognised() {
+        let v = "0123456789";
+        for (path, copy) in [
+            ("img/a.png", "img/a.0123456789.png"),
+            ("/img/a.b.png", "/img/a.b.0123456789.png"),
+            ("LICENSE", "LICENSE.0123456789"),
+            ("/img/caf%C3%A9.png", "/img/caf%C3%A9.0123456789.png"),
+        ] {
+            assert_eq!(copy_path(path, v), copy);
+            assert_eq!(original_of(copy).as_deref(), Some(path), "{copy}");
+        }
+        for not_a_copy in [
+            "img/a.png",
+            "img/a.012345678.png",
+            "img/a.0123456789X.png",
+            "img/.0123456789.png",
+            "img/a.ABCDEF0123.png",
+        ] {
+            assert_eq!(original_of(not_a_copy), None, "{not_a_copy}");
+        }
+    }
+
+    #[test]
     fn levels_put_references_first_and_cycles_apart() {
         // 0 -> 1 -> 2; 3 -> 4 -> 3 (a cycle); 5 -> 3; 6 -> 6 (itself).
         let edges = vec![vec![1], vec![2], vec![], vec![4], vec![3], vec![3], vec![6]];
@@ -344,6 +475,7 @@ mod tests {
             ]
         );
         assert_eq!(cycles, vec![vec![3, 4], vec![6]]);
+        let _ = Style::Query;
         // A long chain does not overflow the stack.
         let chain: Vec<Vec<usize>> = (0..200_000)
             .map(|n| if n == 0 { vec![] } else { vec![n - 1] })

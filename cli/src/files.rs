@@ -118,7 +118,14 @@ pub fn find(root: &Path, out: Option<&Path>, found: &mut Found) {
             relative,
             stylesheet: is_css(entry.path()),
         };
-        if is_html(&page.path) || page.stylesheet {
+        // A renamed copy (`a.0123456789.css` beside `a.css`) is written once, as named:
+        // never rewritten again.
+        let copy = page
+            .relative
+            .to_str()
+            .and_then(crate::cascade::original_of)
+            .is_some_and(|original| root.join(original).is_file());
+        if (is_html(&page.path) || page.stylesheet) && !copy {
             found.pages.push(page);
         } else {
             found.others.push(page);
@@ -127,8 +134,18 @@ pub fn find(root: &Path, out: Option<&Path>, found: &mut Found) {
 }
 
 /// Replaces `path` with `bytes` atomically: a temporary file in the same directory, synced,
-/// given the permissions of the file it replaces, then renamed over it.
+/// given the permissions of the file it replaces (or, for a new file, the usual `0644`),
+/// then renamed over it.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_like(path, bytes, path)
+}
+
+/// [`write_atomic`], the new file given the permissions of `like` (the source a copy is
+/// made from; `path` itself when it exists and `like` does not). A temporary file is
+/// created `0600`: without this, every file `--out` writes would be unreadable to a web
+/// server running as another user.
+pub fn write_atomic_like(path: &Path, bytes: &[u8], like: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -139,11 +156,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
     temp.write_all(bytes)
         .with_context(|| format!("writing {}", path.display()))?;
-    if let Ok(metadata) = fs::metadata(path) {
-        temp.as_file()
-            .set_permissions(metadata.permissions())
-            .with_context(|| format!("keeping the permissions of {}", path.display()))?;
-    }
+    let permissions = fs::metadata(like)
+        .or_else(|_| fs::metadata(path))
+        .map(|m| m.permissions())
+        .unwrap_or_else(|_| fs::Permissions::from_mode(0o644));
+    temp.as_file()
+        .set_permissions(permissions)
+        .with_context(|| format!("setting the permissions of {}", path.display()))?;
     temp.as_file()
         .sync_all()
         .with_context(|| format!("syncing {}", path.display()))?;

@@ -7,6 +7,7 @@
 
 mod args;
 mod cascade;
+mod copies;
 mod files;
 mod manifests;
 mod proxy;

@@ -152,13 +152,15 @@ fn globs(patterns: &[String], what: &str) -> Result<GlobSet> {
 /// The files of `dir` that are assets: every file that is not a page (`.html`, `.htm`),
 /// dotfiles and dot-directories left out, narrowed by `include` (globs relative to `dir`;
 /// every file when empty) and `exclude`; `skip` (a rewrite's `--out` inside `dir`) left
-/// out. Each with its path relative to `dir`, `/`-separated, in walk order.
+/// out. Each with its path relative to `dir`, `/`-separated, in walk order. Renamed
+/// copies (`a.0123456789.png` beside `a.png`) are listed apart: they are never versioned
+/// again.
 pub fn list_files(
     dir: &Path,
     include: &[String],
     exclude: &[String],
     skip: Option<&Path>,
-) -> Result<Vec<(PathBuf, String)>> {
+) -> Result<Listed> {
     let include = (!include.is_empty())
         .then(|| globs(include, "--include"))
         .transpose()?;
@@ -167,6 +169,7 @@ pub fn list_files(
         bail!("{} is not a directory", dir.display());
     }
     let mut wanted = Vec::new();
+    let mut copies = Vec::new();
     let walk = WalkDir::new(dir).follow_links(false).sort_by_file_name();
     let hidden = |entry: &walkdir::DirEntry| {
         entry.depth() > 0 && entry.file_name().to_string_lossy().starts_with('.')
@@ -186,12 +189,27 @@ pub fn list_files(
             continue;
         };
         let relative = relative.replace(std::path::MAIN_SEPARATOR, "/");
+        if let Some(original) = cascade::original_of(&relative)
+            && dir.join(&original).is_file()
+        {
+            copies.push((entry.into_path(), relative));
+            continue;
+        }
         if include.as_ref().is_some_and(|i| !i.is_match(&relative)) || exclude.is_match(&relative) {
             continue;
         }
         wanted.push((entry.into_path(), relative));
     }
-    Ok(wanted)
+    Ok(Listed {
+        files: wanted,
+        copies,
+    })
+}
+
+/// What [`list_files`] found: assets, and renamed copies of assets.
+pub struct Listed {
+    pub files: Vec<(PathBuf, String)>,
+    pub copies: Vec<(PathBuf, String)>,
 }
 
 /// Versions the assets of `dir` ([`list_files`]) keyed by their URL paths with `dir`
@@ -209,7 +227,13 @@ pub fn hash_dir(
     rules: &RuleArgs,
 ) -> Result<cascade::Versions> {
     let assets = cascade::assets_of(dir, include, exclude, served_at, skip)?;
-    cascade::version_assets(&assets, origin, rules)
+    cascade::version_assets(
+        &assets,
+        origin,
+        rules,
+        cascade::Style::Query,
+        &cascade::Aliases::new(),
+    )
 }
 
 /// `path` as the URL path of a directory: root-relative, `.`/`..` resolved, ending in `/`.

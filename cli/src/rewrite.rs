@@ -2,7 +2,7 @@
 
 use crate::args::{ReportFormat, RewriteArgs};
 use crate::files::{self, Found, Page};
-use crate::manifests;
+use crate::{copies, manifests};
 use anyhow::{Context, Result, bail};
 use cachebust::{Builder, Buster, Report, SkipCounts, SkipReason};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -71,17 +71,51 @@ pub fn run(args: RewriteArgs) -> Result<ExitCode> {
         }
         found
     };
-    let load = || {
-        manifests::load_served_at(
-            &args.source,
-            &args.rules,
-            &base,
+    if args.copies.rename && args.source.hash.is_none() {
+        bail!("--rename makes copies of the --hash directory's assets: give --hash DIR");
+    }
+    let load = || -> Result<(cachebust::Manifest, Option<copies::Renamed>)> {
+        if !args.copies.rename {
+            let manifest = manifests::load_served_at(
+                &args.source,
+                &args.rules,
+                &base,
+                &hashed_at,
+                args.out.as_deref(),
+            )?;
+            return Ok((manifest, None));
+        }
+        let dir = args.source.hash.as_deref().expect("checked above");
+        let renamed = copies::plan(
+            dir,
+            &args.source.include,
+            &args.source.exclude,
             &hashed_at,
             args.out.as_deref(),
-        )
+            &base,
+            &args.rules,
+        )?;
+        for warning in &renamed.warnings {
+            eprintln!("cachebust: warning: {warning}");
+        }
+        let mut manifest = renamed.manifest.clone();
+        if !args.source.manifests.is_empty() {
+            let others = crate::args::ManifestSource {
+                hash: None,
+                ..args.source.clone()
+            };
+            manifest.extend(manifests::load_served_at(
+                &others,
+                &args.rules,
+                &base,
+                &hashed_at,
+                None,
+            )?);
+        }
+        Ok((manifest, Some(renamed)))
     };
-    let (manifest, found) = pool.install(|| rayon::join(load, find_pages));
-    let manifest = manifest?;
+    let (loaded, found) = pool.install(|| rayon::join(load, find_pages));
+    let (manifest, renamed) = loaded?;
     let buster = manifests::rules(
         Builder::new(manifest).with_page_url(base.as_str()),
         &args.rules,
@@ -106,6 +140,21 @@ pub fn run(args: RewriteArgs) -> Result<ExitCode> {
         (None, true) => Mode::Check,
         (None, false) => Mode::InPlace,
     };
+
+    // Copies first: a page never names a copy that is not there yet.
+    let mut copy_errors = Vec::new();
+    let mut copies_made = Vec::new();
+    if let Some(renamed) = &renamed {
+        let root = copies_root(&args, &mode);
+        let written = pool.install(|| copies::write(renamed, &root, &buster, &base, args.check));
+        for result in written {
+            match result {
+                Ok(Some(path)) => copies_made.push(path),
+                Ok(None) => {}
+                Err(error) => copy_errors.push(format!("{error:#}")),
+            }
+        }
+    }
 
     let progress = if args.quiet || !std::io::stderr().is_terminal() {
         ProgressBar::hidden()
@@ -146,6 +195,7 @@ pub fn run(args: RewriteArgs) -> Result<ExitCode> {
     }
 
     let mut errors: Vec<String> = found.problems.clone();
+    errors.extend(copy_errors);
     if let Mode::Out(out) = mode {
         for other in &found.others {
             if let Err(error) = copy_if_changed(&other.path, &out.join(&other.relative)) {
@@ -153,11 +203,78 @@ pub fn run(args: RewriteArgs) -> Result<ExitCode> {
             }
         }
     }
+    if let Mode::Out(out) = mode {
+        // The directories written get the modes of the site's own, as files do.
+        for site in args.paths.iter().filter(|p| p.is_dir()) {
+            for dir in walkdir::WalkDir::new(site)
+                .into_iter()
+                .filter_entry(files::leave_out(site, Some(out)))
+                .filter_map(Result::ok)
+                .filter(|e| e.file_type().is_dir())
+            {
+                let relative = dir.path().strip_prefix(site).expect("below the site");
+                let target = out.join(relative);
+                if let (Ok(source), true) = (dir.metadata(), target.is_dir())
+                    && let Err(error) = std::fs::set_permissions(&target, source.permissions())
+                {
+                    errors.push(format!("setting the mode of {}: {error}", target.display()));
+                }
+            }
+        }
+    }
+    let mut pruned = Vec::new();
+    if let Some(renamed) = &renamed {
+        if args.copies.prune && errors.is_empty() {
+            match copies::prune(renamed, &copies_root(&args, &mode), args.check) {
+                Ok(removed) => pruned = removed,
+                Err(error) => errors.push(format!("{error:#}")),
+            }
+        }
+        if let Some(path) = &args.copies.write_manifest
+            && !args.check
+        {
+            let rev = args.copies.format == crate::args::CopyFormat::Rev;
+            if let Err(error) = copies::manifest_json(renamed, rev)
+                .and_then(|json| files::write_atomic(path, json.as_bytes()))
+            {
+                errors.push(format!("--write-manifest {}: {error:#}", path.display()));
+            }
+        }
+        if !args.quiet {
+            let (written, removed) = if args.check {
+                ("would be written", "would be pruned")
+            } else {
+                ("written", "pruned")
+            };
+            eprintln!(
+                "cachebust: {} copies {written}, {} {removed}",
+                copies_made.len(),
+                pruned.len()
+            );
+        }
+    }
+    let copies_changed: Vec<PathBuf> = copies_made.into_iter().chain(pruned).collect();
     // The process ends here: the operating system takes the manifest's memory back at
     // once, where dropping it would free its entries one by one (a few milliseconds for
     // 40,000, while every other core waits).
     std::mem::forget(buster);
-    summarize(&args, &results, errors)
+    summarize(&args, &results, errors, &copies_changed)
+}
+
+/// Where the copies of the `--hash` directory go: beside the assets, or where `--out`
+/// puts that directory (the whole output when it is the site).
+fn copies_root(args: &RewriteArgs, mode: &Mode<'_>) -> PathBuf {
+    let dir = args.source.hash.clone().unwrap_or_default();
+    let Mode::Out(out) = mode else {
+        return dir;
+    };
+    let canonical = dir.canonicalize().unwrap_or_else(|_| dir.clone());
+    args.paths
+        .iter()
+        .filter_map(|site| site.canonicalize().ok())
+        .filter(|site| site.is_dir())
+        .find_map(|site| Some(out.join(canonical.strip_prefix(&site).ok()?)))
+        .unwrap_or(dir)
 }
 
 /// Catches SIGINT and SIGTERM: the files under way are finished (or their temporary files
@@ -288,24 +405,26 @@ fn try_process(
             files::write_atomic(&page.path, &output)?;
         }
         Mode::InPlace => {}
-        Mode::Out(out) => write_if_changed(&out.join(&page.relative), &output)?,
+        Mode::Out(out) => write_if_changed(&out.join(&page.relative), &output, &page.path)?,
     }
     Ok(())
 }
 
-fn write_if_changed(target: &Path, bytes: &[u8]) -> Result<()> {
+/// Writes `bytes` to `target` unless it holds them already, with the permissions of
+/// `source` (the file it is made from).
+fn write_if_changed(target: &Path, bytes: &[u8], source: &Path) -> Result<()> {
     if std::fs::read(target).is_ok_and(|existing| existing == bytes) {
         return Ok(());
     }
     if let Some(dir) = target.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    files::write_atomic(target, bytes)
+    files::write_atomic_like(target, bytes, source)
 }
 
 fn copy_if_changed(from: &Path, to: &Path) -> Result<()> {
     let bytes = std::fs::read(from).with_context(|| format!("reading {}", from.display()))?;
-    write_if_changed(to, &bytes)
+    write_if_changed(to, &bytes, from)
 }
 
 fn stdin_to_stdout(buster: &Buster, args: &RewriteArgs) -> Result<ExitCode> {
@@ -332,13 +451,14 @@ fn stdin_to_stdout(buster: &Buster, args: &RewriteArgs) -> Result<ExitCode> {
         report,
         error: None,
     };
-    summarize(args, &[result], Vec::new())
+    summarize(args, &[result], Vec::new(), &[])
 }
 
 fn summarize(
     args: &RewriteArgs,
     results: &[FileResult],
     mut errors: Vec<String>,
+    copies: &[PathBuf],
 ) -> Result<ExitCode> {
     let mut total = Report::default();
     let mut warnings = Vec::new();
@@ -361,6 +481,9 @@ fn summarize(
         .iter()
         .filter(|r| r.changed && r.error.is_none())
         .count();
+    if args.check {
+        would_change.extend(copies.iter().map(|p| p.display().to_string()));
+    }
     for path in &would_change {
         println!("{path}");
     }
@@ -395,7 +518,7 @@ fn summarize(
     }
     Ok(if !errors.is_empty() {
         ExitCode::from(2)
-    } else if (args.check && results.iter().any(|r| r.changed))
+    } else if (args.check && (results.iter().any(|r| r.changed) || !copies.is_empty()))
         || (args.strict && total.missing > 0)
     {
         ExitCode::from(1)

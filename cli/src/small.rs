@@ -1,7 +1,7 @@
 //! The small commands: `manifest` and `url`.
 
-use crate::args::{ManifestArgs, UrlArgs};
-use crate::{files, manifests};
+use crate::args::{CopyFormat, ManifestArgs, UrlArgs};
+use crate::{copies, files, manifests};
 use anyhow::{Context, Result};
 use cachebust::{Builder, Outcome};
 use std::io::Write;
@@ -14,6 +14,9 @@ pub fn manifest(args: ManifestArgs) -> Result<ExitCode> {
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
         .with_context(|| format!("--base-url {:?} is not an http(s) URL", args.base_url))?;
+    if args.copies.rename {
+        return renamed_manifest(&args, &served_at, &origin);
+    }
     let hashed = manifests::hash_dir(
         &args.dir,
         &args.include,
@@ -33,6 +36,52 @@ pub fn manifest(args: ManifestArgs) -> Result<ExitCode> {
         None => std::io::stdout().lock().write_all(json.as_bytes())?,
     }
     eprintln!("cachebust: {} files hashed", entries.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cachebust manifest DIR --rename`: the copies written beside the assets, and their
+/// rename entries as the manifest.
+fn renamed_manifest(args: &ManifestArgs, served_at: &str, origin: &url::Url) -> Result<ExitCode> {
+    let renamed = copies::plan(
+        &args.dir,
+        &args.include,
+        &args.exclude,
+        served_at,
+        None,
+        origin,
+        &args.rules,
+    )?;
+    for warning in &renamed.warnings {
+        eprintln!("cachebust: warning: {warning}");
+    }
+    let buster = manifests::rules(
+        Builder::new(renamed.manifest.clone()).with_page_url(origin.as_str()),
+        &args.rules,
+    )
+    .build()?;
+    let mut written = 0;
+    for result in copies::write(&renamed, &args.dir, &buster, origin, false) {
+        if result?.is_some() {
+            written += 1;
+        }
+    }
+    let pruned = if args.copies.prune {
+        copies::prune(&renamed, &args.dir, false)?.len()
+    } else {
+        0
+    };
+    let json = copies::manifest_json(&renamed, args.copies.format == CopyFormat::Rev)?;
+    match &args.out {
+        Some(path) => files::write_atomic(path, json.as_bytes())?,
+        None => std::io::stdout().lock().write_all(json.as_bytes())?,
+    }
+    if let Some(path) = &args.copies.write_manifest {
+        files::write_atomic(path, json.as_bytes())?;
+    }
+    eprintln!(
+        "cachebust: {} files hashed, {written} copies written, {pruned} pruned",
+        renamed.copies.len()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

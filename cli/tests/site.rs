@@ -212,3 +212,192 @@ fn in_place_twice_converges_and_stylesheets_go_through_stdin() {
         "a { background: url(../../img/a.png?vh=7) } /* url(../../img/a.png) */"
     );
 }
+
+/// Every file below `dir` whose name has the shape of a renamed copy.
+fn copies_in(dir: &Path) -> Vec<String> {
+    tree(dir)
+        .into_keys()
+        .filter(|p| {
+            let name = p.rsplit('/').next().unwrap();
+            name.split('.')
+                .any(|part| part.len() == 10 && part.bytes().all(|b| b.is_ascii_hexdigit()))
+        })
+        .collect()
+}
+
+#[test]
+fn renamed_copies_converge_prune_and_are_written_once() {
+    let (tmp, site) = site();
+    let manifest = tmp.path().join("renames.json");
+    let first = run(
+        &site,
+        &["--rename", "--write-manifest", manifest.to_str().unwrap()],
+    );
+    assert!(
+        String::from_utf8_lossy(&first.stderr).contains("copies written"),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let a = format!("img/a.{}.png", version(b"A1"));
+    assert_eq!(read(site.join(&a)), "A1");
+    assert_eq!(read(site.join("img/a.png")), "A1", "the original stays");
+    let index = read(site.join("index.html"));
+    assert!(index.contains(&format!("<img src={a}>")), "{index}");
+    // The stylesheet's copy holds its rewritten references, and is named by their hash.
+    let base_copy = copies_in(&site)
+        .into_iter()
+        .find(|p| p.starts_with("css/base."))
+        .unwrap();
+    let base_bytes = fs::read(site.join(&base_copy)).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&base_bytes),
+        format!(".a {{ background: url(../{a}) }}\n")
+    );
+    assert_eq!(base_copy, format!("css/base.{}.css", version(&base_bytes)));
+    let written: BTreeMap<String, String> = serde_json::from_str(&read(&manifest)).unwrap();
+    assert_eq!(written["/img/a.png"], format!("/{a}"));
+    assert_eq!(written["/css/base.css"], format!("/{base_copy}"));
+
+    // Again: nothing changes, no copy of a copy.
+    let before = tree(&site);
+    let again = run(&site, &["--rename"]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("0 copies written"));
+    assert!(String::from_utf8_lossy(&again.stderr).contains(" 0 changed"));
+    assert_eq!(tree(&site), before);
+
+    // An image changes: one run converges, and --prune takes the old copies away (and
+    // nothing else).
+    write(site.join("img/a.png"), "A2");
+    run(&site, &["--rename", "--prune"]);
+    let after = tree(&site);
+    let settled = run(&site, &["--rename", "--prune"]);
+    assert!(
+        String::from_utf8_lossy(&settled.stderr).contains("0 copies written, 0 pruned"),
+        "{}",
+        String::from_utf8_lossy(&settled.stderr)
+    );
+    assert_eq!(tree(&site), after);
+    assert!(!site.join(&a).exists(), "the old copy is pruned");
+    let a2 = format!("img/a.{}.png", version(b"A2"));
+    assert!(read(site.join("index.html")).contains(&a2));
+    let originals: Vec<String> = after
+        .keys()
+        .filter(|p| !copies_in(&site).contains(p))
+        .cloned()
+        .collect();
+    assert_eq!(
+        originals,
+        [
+            "b.html",
+            "css/base.css",
+            "css/one.css",
+            "css/theme/site.css",
+            "css/two.css",
+            "cycle.html",
+            "img/a.png",
+            "img/b.png",
+            "index.html",
+            "js/app.js"
+        ]
+    );
+    // `--check` with nothing to do: exit 0; after a change, 1 and nothing written.
+    cachebust()
+        .arg("rewrite")
+        .arg(&site)
+        .args(["--rename", "--check", "--hash"])
+        .arg(&site)
+        .assert()
+        .code(0);
+    write(site.join("img/b.png"), "B2");
+    let snapshot = tree(&site);
+    cachebust()
+        .arg("rewrite")
+        .arg(&site)
+        .args(["--rename", "--check", "--hash"])
+        .arg(&site)
+        .assert()
+        .code(1);
+    assert_eq!(tree(&site), snapshot);
+}
+
+#[test]
+fn renamed_copies_into_out_and_from_the_manifest_command() {
+    let (tmp, site) = site();
+    let out = tmp.path().join("out");
+    let rev = tmp.path().join("rev.json");
+    run(
+        &site,
+        &[
+            "--rename",
+            "--out",
+            out.to_str().unwrap(),
+            "--write-manifest",
+            rev.to_str().unwrap(),
+            "--format",
+            "rev",
+        ],
+    );
+    assert!(copies_in(&site).is_empty(), "the source is left as it was");
+    let a = format!("img/a.{}.png", version(b"A1"));
+    assert_eq!(read(out.join(&a)), "A1");
+    assert!(read(out.join("index.html")).contains(&a));
+    let written: BTreeMap<String, String> = serde_json::from_str(&read(&rev)).unwrap();
+    assert_eq!(written["img/a.png"], a);
+
+    // `cachebust manifest --rename` makes the same copies and entries.
+    let output = cachebust()
+        .args(["manifest", "--rename"])
+        .arg(&site)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let entries: BTreeMap<String, String> = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(entries["/img/a.png"], format!("/{a}"));
+    assert_eq!(read(site.join(&a)), "A1");
+    let out_copies: Vec<String> = copies_in(&out);
+    assert_eq!(copies_in(&site), out_copies);
+    for copy in &out_copies {
+        assert_eq!(
+            fs::read(site.join(copy)).unwrap(),
+            fs::read(out.join(copy)).unwrap(),
+            "{copy}"
+        );
+    }
+    // That manifest, given back to `rewrite -m`, points references at the copies.
+    let manifest = tmp.path().join("m.json");
+    fs::write(&manifest, &output.stdout).unwrap();
+    let page = cachebust()
+        .args(["rewrite", "-", "-m"])
+        .arg(&manifest)
+        .args(["--base-url", "http://localhost/index.html"])
+        .write_stdin("<img src=img/a.png>")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&page.stdout),
+        format!("<img src={a}>")
+    );
+}
+
+#[test]
+fn out_keeps_the_modes_of_files_and_directories() {
+    use std::os::unix::fs::PermissionsExt;
+    let (tmp, site) = site();
+    let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+    let set = |p: &Path, m: u32| fs::set_permissions(p, fs::Permissions::from_mode(m)).unwrap();
+    set(&site.join("index.html"), 0o644);
+    set(&site.join("b.html"), 0o640);
+    set(&site.join("img/a.png"), 0o604);
+    set(&site.join("img"), 0o751);
+    let out = tmp.path().join("out");
+    run(&site, &["--out", out.to_str().unwrap(), "--rename"]);
+    assert_eq!(mode(&out.join("index.html")), 0o644);
+    assert_eq!(mode(&out.join("b.html")), 0o640);
+    assert_eq!(mode(&out.join("img/a.png")), 0o604);
+    assert_eq!(
+        mode(&out.join(format!("img/a.{}.png", version(b"A1")))),
+        0o604
+    );
+    assert_eq!(mode(&out.join("img")), 0o751);
+    assert_eq!(mode(&out.join("css")), mode(&site.join("css")));
+}
