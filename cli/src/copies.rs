@@ -17,6 +17,7 @@
 
 use crate::args::RuleArgs;
 use crate::cascade::{self, Asset, Style, copy_path};
+use crate::files::Durability;
 use crate::{files, manifests};
 use anyhow::{Context, Result};
 use cachebust::{Buster, Manifest};
@@ -133,25 +134,38 @@ pub fn write(
         .par_iter()
         .map(|copy| {
             let target = root.join(&copy.relative);
-            let bytes = std::fs::read(&copy.original)
-                .with_context(|| format!("reading {}", copy.original.display()))?;
-            let bytes = if copy.stylesheet {
-                let url = origin
-                    .join(&copy.key)
-                    .with_context(|| format!("the URL of {}", copy.original.display()))?;
-                buster.for_page(url.as_str())?.rewrite_css_bytes(&bytes).0
-            } else {
-                bytes
-            };
-            if std::fs::read(&target).is_ok_and(|existing| existing == bytes) {
-                return Ok(None);
-            }
-            if !check {
+            let make_dir = || -> Result<()> {
                 if let Some(dir) = target.parent() {
                     std::fs::create_dir_all(dir)
                         .with_context(|| format!("creating {}", dir.display()))?;
                 }
-                files::write_atomic_like(&target, &bytes, &copy.original)?;
+                Ok(())
+            };
+            if !copy.stylesheet {
+                // Named by its bytes' hash: a copy there of the original's length is it
+                // (one cut short by a crash is not, and is made again).
+                let length = |p: &Path| std::fs::metadata(p).map(|m| m.len()).ok();
+                if length(&target).is_some() && length(&target) == length(&copy.original) {
+                    return Ok(None);
+                }
+                if !check {
+                    make_dir()?;
+                    files::copy_atomic(&copy.original, &target, Durability::AtEnd)?;
+                }
+                return Ok(Some(target));
+            }
+            let bytes = std::fs::read(&copy.original)
+                .with_context(|| format!("reading {}", copy.original.display()))?;
+            let url = origin
+                .join(&copy.key)
+                .with_context(|| format!("the URL of {}", copy.original.display()))?;
+            let bytes = buster.for_page(url.as_str())?.rewrite_css_bytes(&bytes).0;
+            if std::fs::read(&target).is_ok_and(|existing| existing == bytes) {
+                return Ok(None);
+            }
+            if !check {
+                make_dir()?;
+                files::write_atomic_like(&target, &bytes, &copy.original, Durability::AtEnd)?;
             }
             Ok(Some(target))
         })

@@ -133,18 +133,61 @@ pub fn find(root: &Path, out: Option<&Path>, found: &mut Found) {
     }
 }
 
+/// When a written file reaches the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Synced before it is renamed over the file it replaces: after a power loss the file
+    /// is the old one or the new one, never a mix or empty. For files a user had (pages
+    /// rewritten in place).
+    EachFile,
+    /// Renamed into place whole (a killed run leaves it absent or complete), synced with
+    /// the rest of the filesystem by [`sync_filesystem`] at the end of the run. For new
+    /// files (`--out`, renamed copies), which hold nothing a user would lose: one sync
+    /// instead of thousands (an fsync per file was most of a run's time).
+    AtEnd,
+}
+
 /// Replaces `path` with `bytes` atomically: a temporary file in the same directory, synced,
 /// given the permissions of the file it replaces (or, for a new file, the usual `0644`),
 /// then renamed over it.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    write_atomic_like(path, bytes, path)
+    write_atomic_like(path, bytes, path, Durability::EachFile)
 }
 
 /// [`write_atomic`], the new file given the permissions of `like` (the source a copy is
-/// made from; `path` itself when it exists and `like` does not). A temporary file is
-/// created `0600`: without this, every file `--out` writes would be unreadable to a web
-/// server running as another user.
-pub fn write_atomic_like(path: &Path, bytes: &[u8], like: &Path) -> Result<()> {
+/// made from; `path` itself when it exists and `like` does not), synced as `durability`
+/// says. A temporary file is created `0600`: without the permissions set, every file
+/// `--out` writes would be unreadable to a web server running as another user.
+pub fn write_atomic_like(
+    path: &Path,
+    bytes: &[u8],
+    like: &Path,
+    durability: Durability,
+) -> Result<()> {
+    write_with(path, like, durability, |file| {
+        file.write_all(bytes)
+            .with_context(|| format!("writing {}", path.display()))
+    })
+}
+
+/// Copies `from` to `to` atomically (the kernel copies the bytes), with `from`'s
+/// permissions, synced as `durability` says.
+pub fn copy_atomic(from: &Path, to: &Path, durability: Durability) -> Result<()> {
+    write_with(to, from, durability, |file| {
+        let mut source =
+            fs::File::open(from).with_context(|| format!("reading {}", from.display()))?;
+        std::io::copy(&mut source, file)
+            .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
+        Ok(())
+    })
+}
+
+fn write_with(
+    path: &Path,
+    like: &Path,
+    durability: Durability,
+    fill: impl FnOnce(&mut fs::File) -> Result<()>,
+) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let dir = path
         .parent()
@@ -154,8 +197,7 @@ pub fn write_atomic_like(path: &Path, bytes: &[u8], like: &Path) -> Result<()> {
         .prefix(TEMP_PREFIX)
         .tempfile_in(dir)
         .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-    temp.write_all(bytes)
-        .with_context(|| format!("writing {}", path.display()))?;
+    fill(temp.as_file_mut())?;
     let permissions = fs::metadata(like)
         .or_else(|_| fs::metadata(path))
         .map(|m| m.permissions())
@@ -163,11 +205,22 @@ pub fn write_atomic_like(path: &Path, bytes: &[u8], like: &Path) -> Result<()> {
     temp.as_file()
         .set_permissions(permissions)
         .with_context(|| format!("setting the permissions of {}", path.display()))?;
-    temp.as_file()
-        .sync_all()
-        .with_context(|| format!("syncing {}", path.display()))?;
+    if durability == Durability::EachFile {
+        temp.as_file()
+            .sync_all()
+            .with_context(|| format!("syncing {}", path.display()))?;
+    }
     temp.persist(path)
         .map_err(|e| e.error)
         .with_context(|| format!("replacing {}", path.display()))?;
+    Ok(())
+}
+
+/// Syncs the filesystem holding `dir` (Linux `syncfs`): the end of a run that wrote
+/// [`Durability::AtEnd`] files there.
+pub fn sync_filesystem(dir: &Path) -> Result<()> {
+    let handle = fs::File::open(dir).with_context(|| format!("opening {}", dir.display()))?;
+    rustix::fs::syncfs(&handle)
+        .with_context(|| format!("syncing the filesystem of {}", dir.display()))?;
     Ok(())
 }

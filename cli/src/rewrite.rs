@@ -253,6 +253,19 @@ pub fn run(args: RewriteArgs) -> Result<ExitCode> {
             );
         }
     }
+    // New files (--out, copies) were renamed into place unsynced: one sync for them all.
+    if !args.check {
+        let written_to = match mode {
+            Mode::Out(out) => Some(out.to_owned()),
+            _ if !copies_made.is_empty() => args.source.hash.clone(),
+            _ => None,
+        };
+        if let Some(dir) = written_to.filter(|d| d.is_dir())
+            && let Err(error) = files::sync_filesystem(&dir)
+        {
+            errors.push(format!("{error:#}"));
+        }
+    }
     let copies_changed: Vec<PathBuf> = copies_made.into_iter().chain(pruned).collect();
     // The process ends here: the operating system takes the manifest's memory back at
     // once, where dropping it would free its entries one by one (a few milliseconds for
@@ -419,12 +432,23 @@ fn write_if_changed(target: &Path, bytes: &[u8], source: &Path) -> Result<()> {
     if let Some(dir) = target.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    files::write_atomic_like(target, bytes, source)
+    files::write_atomic_like(target, bytes, source, files::Durability::AtEnd)
 }
 
+/// Copies `from` to `to` unless `to` holds the same bytes already (only compared when the
+/// lengths agree: a new output tree opens each file once).
 fn copy_if_changed(from: &Path, to: &Path) -> Result<()> {
-    let bytes = std::fs::read(from).with_context(|| format!("reading {}", from.display()))?;
-    write_if_changed(to, &bytes, from)
+    let length = |p: &Path| std::fs::metadata(p).map(|m| m.len()).ok();
+    if length(to).is_some() && length(to) == length(from) {
+        let bytes = std::fs::read(from).with_context(|| format!("reading {}", from.display()))?;
+        if std::fs::read(to).is_ok_and(|existing| existing == bytes) {
+            return Ok(());
+        }
+    }
+    if let Some(dir) = to.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    files::copy_atomic(from, to, files::Durability::AtEnd)
 }
 
 fn stdin_to_stdout(buster: &Buster, args: &RewriteArgs) -> Result<ExitCode> {

@@ -65,6 +65,9 @@ fn renamed_manifest(args: &ManifestArgs, served_at: &str, origin: &url::Url) -> 
             written += 1;
         }
     }
+    if written > 0 {
+        files::sync_filesystem(&args.dir)?;
+    }
     let pruned = if args.copies.prune {
         copies::prune(&renamed, &args.dir, false)?.len()
     } else {
