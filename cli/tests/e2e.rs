@@ -99,7 +99,10 @@ fn hugo_site(dir: &Path) -> PathBuf {
 
 /// Serves `root` on 127.0.0.1 (one thread; enough for a browser's few connections), logging
 /// each request's target and status.
-fn serve(root: PathBuf) -> (u16, Arc<Mutex<Vec<(String, u16)>>>) {
+/// The requests served: target and status.
+type Log = Arc<Mutex<Vec<(String, u16)>>>;
+
+fn serve(root: PathBuf) -> (u16, Log) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let log = Arc::new(Mutex::new(Vec::new()));
@@ -113,42 +116,39 @@ fn serve(root: PathBuf) -> (u16, Arc<Mutex<Vec<(String, u16)>>>) {
                 let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
                 let mut buf = Vec::new();
                 let mut chunk = [0u8; 4096];
-                loop {
-                    // One request at a time, each answered with Connection: close.
-                    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                        match stream.read(&mut chunk) {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                        }
+                // One request a connection, answered with Connection: close.
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut chunk) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
                     }
-                    let head = String::from_utf8_lossy(&buf).into_owned();
-                    let target = head.split(' ').nth(1).unwrap_or("/").to_owned();
-                    let path = target.split(['?', '#']).next().unwrap().to_owned();
-                    let mut file = root.join(path.trim_start_matches('/'));
-                    if file.is_dir() {
-                        file = file.join("index.html");
-                    }
-                    let (status, body) = match std::fs::read(&file) {
-                        Ok(body) => (200, body),
-                        Err(_) => (404, b"not found".to_vec()),
-                    };
-                    let kind = match file.extension().and_then(|e| e.to_str()) {
-                        Some("html") => "text/html; charset=utf-8",
-                        Some("css") => "text/css",
-                        Some("png") => "image/png",
-                        _ => "application/octet-stream",
-                    };
-                    seen.lock().unwrap().push((target, status));
-                    let _ = stream.write_all(
-                        format!(
-                            "HTTP/1.1 {status} X\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                            body.len()
-                        )
-                        .as_bytes(),
-                    );
-                    let _ = stream.write_all(&body);
-                    return;
                 }
+                let head = String::from_utf8_lossy(&buf).into_owned();
+                let target = head.split(' ').nth(1).unwrap_or("/").to_owned();
+                let path = target.split(['?', '#']).next().unwrap().to_owned();
+                let mut file = root.join(path.trim_start_matches('/'));
+                if file.is_dir() {
+                    file = file.join("index.html");
+                }
+                let (status, body) = match std::fs::read(&file) {
+                    Ok(body) => (200, body),
+                    Err(_) => (404, b"not found".to_vec()),
+                };
+                let kind = match file.extension().and_then(|e| e.to_str()) {
+                    Some("html") => "text/html; charset=utf-8",
+                    Some("css") => "text/css",
+                    Some("png") => "image/png",
+                    _ => "application/octet-stream",
+                };
+                seen.lock().unwrap().push((target, status));
+                let _ = stream.write_all(
+                    format!(
+                        "HTTP/1.1 {status} X\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    )
+                    .as_bytes(),
+                );
+                let _ = stream.write_all(&body);
             });
         }
     });
