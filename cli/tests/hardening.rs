@@ -1270,3 +1270,39 @@ fn stylesheets_are_rewritten_against_their_own_url() {
         "{response}"
     );
 }
+
+/// An upstream that never completes a connection (its listen backlog is full, so the
+/// kernel drops the proxy's SYNs): `--connect-timeout` answers 502 instead of waiting.
+#[test]
+fn an_upstream_that_never_accepts_is_a_502_after_the_connect_timeout() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let socket = runtime
+        .block_on(async { tokio::net::TcpSocket::new_v4() })
+        .unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = socket.local_addr().unwrap();
+    let _listener = runtime.block_on(async { socket.listen(1) }).unwrap();
+    // Fill the backlog: never accepted.
+    let mut fillers = Vec::new();
+    for _ in 0..8 {
+        if let Ok(stream) = std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200))
+        {
+            fillers.push(stream);
+        }
+    }
+    let dir = TempDir::new().unwrap();
+    let proxy = start_proxy(
+        &format!("http://{addr}"),
+        &manifest(&dir, "{}"),
+        &["--connect-timeout", "0.5", "--upstream-timeout", "30"],
+    );
+    let started = Instant::now();
+    let response = raw(
+        proxy.addr,
+        "GET /page.html HTTP/1.1\r\nHost: site.test\r\nConnection: close\r\n\r\n",
+        20 * SECOND,
+    );
+    assert_eq!(status(&response), 502, "{response}");
+    assert!(started.elapsed() < 5 * SECOND, "{:?}", started.elapsed());
+    assert!(proxy.logged("upstream request failed"));
+}
