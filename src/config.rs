@@ -450,7 +450,14 @@ impl Builder {
         }
         let mut rules_by_element: std::collections::BTreeMap<u128, Vec<Rule>> = Default::default();
         let mut any_element_rules = Vec::new();
+        // One rule per element and attribute, the last added winning: two would version the
+        // attribute twice (`a.png?vh=1?vh=1`).
+        let mut unique: Vec<&Rule> = Vec::new();
         for rule in self.attributes.rules() {
+            unique.retain(|r| r.element != rule.element || r.attribute != rule.attribute);
+            unique.push(rule);
+        }
+        for rule in unique {
             match &rule.element {
                 Some(element) => match element_key(element.as_bytes()) {
                     Some(key) => rules_by_element.entry(key).or_default().push(rule.clone()),

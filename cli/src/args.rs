@@ -7,6 +7,7 @@ use std::time::Duration;
 #[derive(Debug, Parser)]
 #[command(
     name = "cachebust",
+    args_override_self = true,
     version,
     about = "Version the asset URLs of HTML pages so that changed images get new URLs",
     long_about = "Version the asset URLs of HTML pages (img, srcset, picture, icons, CSS url()...) \
@@ -14,6 +15,11 @@ use std::time::Duration;
                   cache in front of it simply misses."
 )]
 pub struct Cli {
+    /// Settings file (default: cachebust.toml in the current directory, when there is
+    /// one): a table per command, holding its flags by their long names; flags given on the
+    /// command line win.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -263,6 +269,55 @@ pub struct RuleArgs {
     /// The documents' encoding (a WHATWG label); sniffed when not given.
     #[arg(long, value_name = "LABEL")]
     pub encoding: Option<String>,
+    /// Version ATTRIBUTE of ELEMENT too (`*`: any element), read as a URL (the default), a
+    /// srcset or CSS: `--attr '*:data-bg:url'` (repeatable).
+    #[arg(long = "attr", value_name = "ELEMENT:ATTRIBUTE[:url|srcset|css]", value_parser = parse_attr)]
+    pub attrs: Vec<AttrRule>,
+}
+
+/// One `--attr`.
+#[derive(Debug, Clone)]
+pub struct AttrRule {
+    pub element: String,
+    pub attribute: String,
+    pub kind: cachebust::ValueKind,
+}
+
+fn parse_attr(text: &str) -> Result<AttrRule, String> {
+    let mut parts = text.split(':');
+    let (Some(element), Some(attribute)) = (parts.next(), parts.next()) else {
+        return Err(format!(
+            "{text:?}: ELEMENT:ATTRIBUTE[:url|srcset|css] is needed"
+        ));
+    };
+    // `xlink:href` holds a colon: a last part that is not a kind belongs to the name.
+    let rest: Vec<&str> = parts.collect();
+    let (attribute, kind) = match rest.as_slice() {
+        [] => (attribute.to_owned(), "url"),
+        [kind] if matches!(*kind, "url" | "srcset" | "css") => (attribute.to_owned(), *kind),
+        [name] => (format!("{attribute}:{name}"), "url"),
+        [name, kind] => (format!("{attribute}:{name}"), *kind),
+        _ => return Err(format!("{text:?}: too many `:`")),
+    };
+    let kind = match kind {
+        "url" => cachebust::ValueKind::Url,
+        "srcset" => cachebust::ValueKind::Srcset,
+        "css" => cachebust::ValueKind::Css,
+        other => return Err(format!("{text:?}: {other:?} is not url, srcset or css")),
+    };
+    let name_ok = |n: &str| {
+        !n.is_empty()
+            && n.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_:.".contains(&b))
+    };
+    if !(element == "*" || name_ok(element)) || !name_ok(&attribute) {
+        return Err(format!("{text:?}: not an element and attribute name"));
+    }
+    Ok(AttrRule {
+        element: element.to_owned(),
+        attribute,
+        kind,
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

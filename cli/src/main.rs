@@ -13,13 +13,20 @@ mod manifests;
 mod proxy;
 mod purge;
 mod rewrite;
+mod settings;
 mod small;
 
 use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = args::Cli::parse();
+    let cli = match settings::with_settings(std::env::args_os().collect()) {
+        Ok(argv) => args::Cli::parse_from(argv),
+        Err(error) => {
+            eprintln!("cachebust: error: {error:#}");
+            return ExitCode::from(2);
+        }
+    };
     let result = match cli.command {
         args::Command::Rewrite(args) => rewrite::run(args),
         args::Command::Manifest(args) => small::manifest(args),

@@ -30,6 +30,7 @@ pub fn default_rules() -> RuleArgs {
         cloudimage_domain: Vec::new(),
         optimole_domain: Vec::new(),
         encoding: None,
+        attrs: Vec::new(),
     }
 }
 
@@ -137,6 +138,13 @@ pub fn rules(mut builder: Builder, rules: &RuleArgs) -> Builder {
     }
     if let Some(label) = &rules.encoding {
         builder = builder.with_encoding(label);
+    }
+    if !rules.attrs.is_empty() {
+        let mut table = cachebust::AttributeTable::default();
+        for rule in &rules.attrs {
+            table = table.with(&rule.element, &rule.attribute, rule.kind);
+        }
+        builder = builder.with_attributes(table);
     }
     builder
 }

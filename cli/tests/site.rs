@@ -401,3 +401,68 @@ fn out_keeps_the_modes_of_files_and_directories() {
     assert_eq!(mode(&out.join("img")), 0o751);
     assert_eq!(mode(&out.join("css")), mode(&site.join("css")));
 }
+
+/// `--attr` adds attributes (the lazy loaders SPEC §2 lists are in the table already), and
+/// `cachebust.toml` holds the same flags, those on the command line winning.
+#[test]
+fn attributes_from_flags_and_from_cachebust_toml() {
+    let tmp = TempDir::new().unwrap();
+    let manifest = tmp.path().join("v.json");
+    write(&manifest, r#"{"/img/a.png": "1", "/img/b.png": "2"}"#);
+    let page = r#"<div data-bg="/img/a.png"></div><img data-original="/img/b.png"><p data-set="/img/a.png 1x, /img/b.png 2x"></p>"#;
+    let rewrite = |dir: &Path, extra: &[&str]| {
+        let output = cachebust()
+            .current_dir(dir)
+            .args(["rewrite", "-", "-m"])
+            .arg(&manifest)
+            .args(extra)
+            .write_stdin(page)
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (_, out, _) = rewrite(tmp.path(), &[]);
+    assert_eq!(
+        out,
+        r#"<div data-bg="/img/a.png"></div><img data-original="/img/b.png?vh=2"><p data-set="/img/a.png 1x, /img/b.png 2x"></p>"#
+    );
+    let (_, out, _) = rewrite(
+        tmp.path(),
+        &["--attr", "*:data-bg:url", "--attr", "p:data-set:srcset"],
+    );
+    assert_eq!(
+        out,
+        r#"<div data-bg="/img/a.png?vh=1"></div><img data-original="/img/b.png?vh=2"><p data-set="/img/a.png?vh=1 1x, /img/b.png?vh=2 2x"></p>"#
+    );
+    let (code, _, err) = rewrite(tmp.path(), &["--attr", "div"]);
+    assert_eq!(code, Some(2), "{err}");
+
+    // The same from cachebust.toml; --param on the command line wins over the file's.
+    write(
+        tmp.path().join("cachebust.toml"),
+        "[rewrite]\nattr = [\"*:data-bg:url\"]\nparam = \"v\"\n",
+    );
+    let (_, out, _) = rewrite(tmp.path(), &[]);
+    assert!(
+        out.starts_with(r#"<div data-bg="/img/a.png?v=1">"#),
+        "{out}"
+    );
+    let (_, out, _) = rewrite(tmp.path(), &["--param", "ver"]);
+    assert!(
+        out.starts_with(r#"<div data-bg="/img/a.png?ver=1">"#),
+        "{out}"
+    );
+    // --config names another file; a key that is no flag is an error naming it.
+    let other = tmp.path().join("other.toml");
+    write(&other, "[rewrite]\nbase-urll = \"https://x.test/\"\n");
+    let (code, _, err) = rewrite(tmp.path(), &["--config", other.to_str().unwrap()]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("other.toml") && err.contains("base-urll"),
+        "{err}"
+    );
+}

@@ -144,13 +144,20 @@ impl Default for AttributeTable {
             ("img", "srcset", Srcset, Always),
             ("img", "data-src", Url, Always),
             ("img", "data-srcset", Srcset, Always),
+            // Lazy loaders: jQuery lazyload and many themes, WordPress plugins.
+            ("img", "data-original", Url, Always),
+            ("img", "data-lazy-src", Url, Always),
+            ("img", "data-lazy-srcset", Srcset, Always),
             ("source", "src", Url, Always),
             ("source", "srcset", Srcset, Always),
+            ("source", "data-src", Url, Always),
             ("source", "data-srcset", Srcset, Always),
+            ("source", "data-lazy-srcset", Srcset, Always),
             ("link", "href", Url, LinkAsset),
             ("link", "imagesrcset", Srcset, Always),
             ("script", "src", Url, Always),
             ("video", "poster", Url, Always),
+            ("video", "data-poster", Url, Always),
             ("video", "src", Url, Always),
             ("audio", "src", Url, Always),
             ("track", "src", Url, Always),
@@ -252,7 +259,7 @@ impl AttributeTable {
     /// ```
     /// let table = cachebust::AttributeTable::default()
     ///     .retain(|rule| rule.element.as_deref() == Some("img"));
-    /// assert_eq!(table.rules().count(), 4);
+    /// assert_eq!(table.rules().count(), 7); // src, srcset, data-src, data-srcset and the lazy loaders'
     /// ```
     pub fn retain(mut self, keep: impl FnMut(&Rule) -> bool) -> Self {
         self.rules.retain(keep);

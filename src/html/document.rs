@@ -382,7 +382,10 @@ impl<'i> Doc<'i> {
             force,
         };
         edits.clear();
-        for rule in rules.iter().chain(&self.shared.any_element_rules) {
+        for rule in rules
+            .iter()
+            .chain(super::any_element_rules(rules, &self.shared))
+        {
             let Some(attr) = start.find(&rule.attribute) else {
                 continue;
             };
@@ -433,7 +436,10 @@ impl<'i> Doc<'i> {
             force: Some(SkipReason::TooLarge),
         };
         let rules = self.shared.rules_for(name.as_bytes());
-        for rule in rules.iter().chain(&self.shared.any_element_rules) {
+        for rule in rules
+            .iter()
+            .chain(super::any_element_rules(rules, &self.shared))
+        {
             if let Some(value) = el.get_attribute(&rule.attribute) {
                 ctx.bust_attribute(rule.kind, &value, report, scratch);
             }

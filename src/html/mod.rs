@@ -36,3 +36,16 @@ pub fn decode_attribute_value(raw: &str) -> std::borrow::Cow<'_, str> {
     decode_attribute(raw).text
 }
 pub use rewriter::{Rewriter, Sink};
+
+/// The any-element rules that apply to an element whose own rules are `rules`: those for an
+/// attribute the element's rules do not name (a row for `img` `data-bg` and one for `*`
+/// `data-bg` version the attribute once, by the `img` row).
+pub(crate) fn any_element_rules<'a>(
+    rules: &'a [crate::Rule],
+    shared: &'a crate::config::Shared,
+) -> impl Iterator<Item = &'a crate::Rule> {
+    shared
+        .any_element_rules
+        .iter()
+        .filter(move |any| !rules.iter().any(|own| own.attribute == any.attribute))
+}
