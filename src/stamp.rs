@@ -90,6 +90,8 @@ fn query(t: &str, target: &Target, param: &str, version: &str, amp: &str, out: &
 }
 
 /// Characters a renamed path cannot carry as they are into an attribute, CSS or a srcset.
+/// A comma can (a srcset's URL holds its commas), except at the end of a srcset URL, where
+/// [`encode_path`] escapes it.
 const PATH_WRITE: &AsciiSet = &CONTROLS
     .add(b' ')
     .add(b'"')
@@ -104,8 +106,18 @@ const PATH_WRITE: &AsciiSet = &CONTROLS
     .add(b'(')
     .add(b')')
     .add(b'&')
-    .add(b'\\')
-    .add(b',');
+    .add(b'\\');
+
+/// A renamed path as written into a reference: [`PATH_WRITE`] escaped, and a last comma
+/// (which a srcset would read as the end of its candidate).
+fn encode_path(path: &str) -> String {
+    let mut text = utf8_percent_encode(path, PATH_WRITE).to_string();
+    if text.ends_with(',') {
+        text.pop();
+        text.push_str("%2C");
+    }
+    text
+}
 
 fn dir(path: &str) -> &str {
     &path[..path.rfind('/').map_or(0, |n| n + 1)]
@@ -117,7 +129,7 @@ fn rename(t: &str, target: &Target, new_path: &str, out: &mut Edits) -> bool {
         .as_ref()
         .expect("a rename entry resolves with its context");
     let written = &t[target.asset_path.clone()];
-    let encode = |s: &str| utf8_percent_encode(s, PATH_WRITE).to_string();
+    let encode = encode_path;
     let same_dir = dir(&from.path) == dir(new_path);
     let (range, text) = if same_dir {
         let name_start = written.rfind(['/', '\\']).map_or(0, |n| n + 1);

@@ -176,3 +176,26 @@ fn an_optimole_path_ends_at_its_fragment() {
         "https://k.i.optimole.com/cb:v1/w:1/https://example.com/a.png#x"
     );
 }
+
+/// A gulp-rev entry naming a file with a comma is written as the manifest says: the comma
+/// escaped (`%2C`) was another cache key, and a 404 where the server does not decode.
+#[test]
+fn renamed_paths_keep_their_commas() {
+    use cachebust::manifest::import::{Format, import};
+    let manifest = import(
+        Format::Rev,
+        r#"{"img/a,b.png": "img/a,b-851215.png"}"#,
+        None,
+    )
+    .unwrap();
+    let buster = cachebust::Builder::new(manifest).build().unwrap();
+    let (html, report) =
+        buster.rewrite_str(r#"<img src="/img/a,b.png" srcset="/img/a,b.png 1x, img/a,b.png 2x">"#);
+    assert_eq!(
+        html,
+        r#"<img src="/img/a,b-851215.png" srcset="/img/a,b-851215.png 1x, img/a,b-851215.png 2x">"#
+    );
+    assert_eq!(report.rewritten, 3);
+    // Idempotent: the renamed path is recognised as current.
+    assert_eq!(buster.rewrite_str(&html).0, html);
+}

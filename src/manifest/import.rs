@@ -193,6 +193,8 @@ struct ObjectOutline {
     /// A value is an object with a `file` (Vite) or `digested_path` (Propshaft) member.
     any_file: bool,
     any_digested_path: bool,
+    /// Members whose value is webpack's `{"src": ..., "integrity": ...}`.
+    src_with_integrity: usize,
     /// Django: a `paths` object and a `version` member.
     paths_object: bool,
     version_key: bool,
@@ -221,6 +223,11 @@ impl ObjectOutline {
         }
         if base_name == ".manifest.json" || self.any_digested_path {
             return Ok(Format::Propshaft);
+        }
+        // webpack-assets-manifest with `integrity: true`: every value an object with `src`
+        // and `integrity`.
+        if self.src_with_integrity > 0 && self.src_with_integrity == self.entries {
+            return Ok(Format::Rev);
         }
         if self.strings != self.entries {
             return Err(Error::Import {
@@ -270,7 +277,12 @@ impl TextOutline {
 /// What one top-level value is, as far as detection cares.
 enum ValueOutline {
     Text(TextOutline),
-    Object { file: bool, digested_path: bool },
+    Object {
+        file: bool,
+        digested_path: bool,
+        /// webpack-assets-manifest with `integrity: true`: `{"src": ..., "integrity": ...}`.
+        src_with_integrity: bool,
+    },
     Other,
 }
 
@@ -316,10 +328,12 @@ impl<'de> Deserialize<'de> for Outline {
                         ValueOutline::Object {
                             file,
                             digested_path,
+                            src_with_integrity,
                         } => {
                             outline.add(&key, None);
                             outline.any_file |= file;
                             outline.any_digested_path |= digested_path;
+                            outline.src_with_integrity += usize::from(src_with_integrity);
                             outline.paths_object |= key == "paths";
                         }
                         ValueOutline::Other => outline.add(&key, None),
@@ -349,14 +363,18 @@ impl<'de> Deserialize<'de> for ValueOutline {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ValueOutline, A::Error> {
                 let (mut file, mut digested_path) = (false, false);
+                let (mut src, mut integrity) = (false, false);
                 while let Some(key) = map.next_key::<String>()? {
                     map.next_value::<IgnoredAny>()?;
                     file |= key == "file";
                     digested_path |= key == "digested_path";
+                    src |= key == "src";
+                    integrity |= key == "integrity";
                 }
                 Ok(ValueOutline::Object {
                     file,
                     digested_path,
+                    src_with_integrity: src && integrity,
                 })
             }
             any_other_value!(ValueOutline::Other);
@@ -636,6 +654,28 @@ mod tests {
         }
         assert!(detect_and_import("v.json", "[1]", None).is_err());
         assert!(detect_and_import("v.json", "{", None).is_err());
+    }
+
+    #[test]
+    fn webpack_with_integrity_is_detected() {
+        // webpack-assets-manifest's output with `integrity: true`, as it writes it.
+        let json = r#"{
+          "img/a.png": {"src": "/img/a.e123abfd.png", "integrity": "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="},
+          "main.js": {"src": "/main.3f2a.js", "integrity": "sha384-oqVuAfXRKap7fdgcCY5uykM6+R9GqQ8K/uxy9rx7HNQlGYl1kPzQho1wx4JwY8wC"}
+        }"#;
+        assert_eq!(
+            Format::detect("assets-manifest.json", json).unwrap(),
+            Format::Rev
+        );
+        let (format, manifest) = detect_and_import("assets-manifest.json", json, None).unwrap();
+        assert_eq!(format, Format::Rev);
+        let manifest = manifest.unwrap();
+        assert_eq!(
+            manifest.get("/img/a.png"),
+            Some(&crate::Entry::Rename("/img/a.e123abfd.png".into()))
+        );
+        // An object of another shape is still refused.
+        assert!(Format::detect("x.json", r#"{"a.png": {"integrity": "sha256-x"}}"#).is_err());
     }
 
     #[test]
