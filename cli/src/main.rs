@@ -15,6 +15,7 @@ mod purge;
 mod rewrite;
 mod settings;
 mod small;
+mod stream;
 
 use clap::Parser;
 use std::process::ExitCode;

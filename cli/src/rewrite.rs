@@ -2,7 +2,7 @@
 
 use crate::args::{ReportFormat, RewriteArgs};
 use crate::files::{self, Found, Page};
-use crate::{copies, manifests};
+use crate::{copies, manifests, stream};
 use anyhow::{Context, Result, bail};
 use cachebust::{Builder, Buster, Report, SkipCounts, SkipReason};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -395,9 +395,15 @@ fn try_process(
     mode: &Mode<'_>,
     result: &mut FileResult,
 ) -> Result<()> {
+    let page_buster = buster.for_page(page_url(base, &page.relative).as_str())?;
+    let size = std::fs::metadata(&page.path)
+        .with_context(|| format!("reading {}", page.path.display()))?
+        .len();
+    if size > stream::WHOLE_LIMIT {
+        return stream_file(&page_buster, page, mode, result);
+    }
     let input =
         std::fs::read(&page.path).with_context(|| format!("reading {}", page.path.display()))?;
-    let page_buster = buster.for_page(page_url(base, &page.relative).as_str())?;
     let (output, report) = if page.stylesheet {
         page_buster.rewrite_css_bytes(&input)
     } else {
@@ -420,6 +426,82 @@ fn try_process(
         Mode::InPlace => {}
         Mode::Out(out) => write_if_changed(&out.join(&page.relative), &output, &page.path)?,
     }
+    Ok(())
+}
+
+/// A document larger than [`stream::WHOLE_LIMIT`]: streamed into a temporary file beside
+/// its target, which replaces the target only when it differs (memory stays bounded).
+fn stream_file(
+    buster: &Buster,
+    page: &Page,
+    mode: &Mode<'_>,
+    result: &mut FileResult,
+) -> Result<()> {
+    let mut input = std::io::BufReader::new(
+        std::fs::File::open(&page.path)
+            .with_context(|| format!("reading {}", page.path.display()))?,
+    );
+    let target = match mode {
+        Mode::Check => {
+            let streamed = stream::rewrite(
+                buster,
+                page.stylesheet,
+                Vec::new(),
+                &mut input,
+                &mut std::io::sink(),
+            )?;
+            result.report = streamed.report;
+            result.changed = streamed.changed;
+            return Ok(());
+        }
+        Mode::InPlace => page.path.clone(),
+        Mode::Out(out) => out.join(&page.relative),
+    };
+    let dir = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_owned();
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let temp = tempfile::Builder::new()
+        .prefix(files::TEMP_PREFIX)
+        .tempfile_in(&dir)
+        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+    let mut writer = std::io::BufWriter::with_capacity(1 << 20, temp);
+    let streamed = stream::rewrite(buster, page.stylesheet, Vec::new(), &mut input, &mut writer)?;
+    let temp = writer.into_inner().map_err(|e| e.into_error())?;
+    result.report = streamed.report;
+    result.changed = streamed.changed;
+    let replace = match mode {
+        Mode::InPlace => streamed.changed,
+        // The output tree's file may hold the same bytes already.
+        _ => {
+            !std::fs::metadata(&target)
+                .is_ok_and(|m| m.len() == temp.as_file().metadata().map(|t| t.len()).unwrap_or(0))
+                || stream::hash_file(&target)? != stream::hash_file(temp.path())?
+        }
+    };
+    if !replace {
+        return Ok(());
+    }
+    if matches!(mode, Mode::InPlace) && std::fs::metadata(&page.path)?.permissions().readonly() {
+        bail!(
+            "{}: the file is read-only; left as it was",
+            page.path.display()
+        );
+    }
+    let permissions = std::fs::metadata(&page.path)?.permissions();
+    temp.as_file()
+        .set_permissions(permissions)
+        .with_context(|| format!("setting the permissions of {}", target.display()))?;
+    if matches!(mode, Mode::InPlace) {
+        temp.as_file()
+            .sync_all()
+            .with_context(|| format!("syncing {}", target.display()))?;
+    }
+    temp.persist(&target)
+        .map_err(|e| e.error)
+        .with_context(|| format!("replacing {}", target.display()))?;
     Ok(())
 }
 
@@ -452,12 +534,31 @@ fn copy_if_changed(from: &Path, to: &Path) -> Result<()> {
 }
 
 fn stdin_to_stdout(buster: &Buster, args: &RewriteArgs) -> Result<ExitCode> {
-    let mut input = Vec::new();
-    std::io::stdin()
+    // Up to the limit, read whole; past it, the rest streams after what was read.
+    let mut stdin = std::io::stdin().lock();
+    // Sized once: grown by doubling, the buffer would reach twice the limit.
+    let mut input = Vec::with_capacity(stream::WHOLE_LIMIT as usize + 1);
+    (&mut stdin)
+        .take(stream::WHOLE_LIMIT + 1)
         .read_to_end(&mut input)
         .context("reading stdin")?;
     // `--base-url` names the document: a stylesheet when its path ends in `.css`.
     let stylesheet = files::is_css(Path::new(buster.page_url().path()));
+    if input.len() as u64 > stream::WHOLE_LIMIT {
+        let streamed = if args.check {
+            stream::rewrite(buster, stylesheet, input, &mut stdin, &mut std::io::sink())?
+        } else {
+            let mut stdout = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+            stream::rewrite(buster, stylesheet, input, &mut stdin, &mut stdout)?
+        };
+        let result = FileResult {
+            path: PathBuf::from("-"),
+            changed: streamed.changed,
+            report: streamed.report,
+            error: None,
+        };
+        return summarize(args, &[result], Vec::new(), &[]);
+    }
     let (output, report) = if stylesheet {
         buster.rewrite_css_bytes(&input)
     } else {
