@@ -216,6 +216,29 @@ fn write_with(
     Ok(())
 }
 
+/// The new content of `path` written beside it in a temporary file with its permissions,
+/// unsynced and not yet renamed over it: the caller syncs and renames (`rewrite` in place
+/// does so for all its pages at once).
+pub fn stage(path: &Path, bytes: &[u8]) -> Result<tempfile::TempPath> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut temp = tempfile::Builder::new()
+        .prefix(TEMP_PREFIX)
+        .tempfile_in(dir)
+        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+    temp.write_all(bytes)
+        .with_context(|| format!("writing {}", path.display()))?;
+    let permissions = fs::metadata(path)
+        .with_context(|| format!("reading {}", path.display()))?
+        .permissions();
+    temp.as_file()
+        .set_permissions(permissions)
+        .with_context(|| format!("setting the permissions of {}", path.display()))?;
+    Ok(temp.into_temp_path())
+}
+
 /// Syncs the filesystem holding `dir` (Linux `syncfs`): the end of a run that wrote
 /// [`Durability::AtEnd`] files there.
 pub fn sync_filesystem(dir: &Path) -> Result<()> {

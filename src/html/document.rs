@@ -241,6 +241,7 @@ impl<'i> Doc<'i> {
     }
 
     /// The text started by [`Doc::text_start_tag`] ends at `at` (its end tag).
+    #[cfg_attr(not(feature = "fast-scan"), allow(dead_code))] // used by the scan
     pub(crate) fn text_end(&self, at: usize) {
         self.lock_state().events.push(Event::TextEnd { at });
     }
@@ -251,6 +252,7 @@ impl<'i> Doc<'i> {
         self.input().get(range).map(f)
     }
 
+    #[cfg_attr(not(feature = "fast-scan"), allow(dead_code))] // used by the scan
     fn whole_input(&self) -> Option<&'i [u8]> {
         match self.input {
             Input::Whole(input) => Some(input),
@@ -522,6 +524,7 @@ pub(crate) struct Opening {
 const SVG_NAMESPACE: &str = "http://www.w3.org/2000/svg";
 
 /// A whole document's elements, found without lol_html's selectors.
+#[cfg(feature = "fast-scan")]
 impl super::scan::Found for &Doc<'_> {
     fn start_tag(&mut self, range: Range<usize>, html_text: bool) -> bool {
         if html_text {

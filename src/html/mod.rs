@@ -10,6 +10,7 @@ mod output;
 mod plan;
 mod retained;
 mod rewriter;
+#[cfg(feature = "fast-scan")]
 mod scan;
 mod scout;
 mod tag;

@@ -57,6 +57,7 @@ impl Events {
 
     /// Makes room for the edits of about `tags` start tags: an image listing's tag has
     /// three or four references, most written with one insertion of some 24 bytes.
+    #[cfg_attr(not(feature = "fast-scan"), allow(dead_code))] // used by the scan
     pub(crate) fn reserve(&mut self, tags: usize) {
         self.queue.reserve(tags.saturating_mul(4));
         self.arena.reserve(tags.saturating_mul(32));

@@ -8,6 +8,7 @@ use super::document::{Doc, Input, TextJob};
 use super::output::Output;
 use super::plan::{Plan, contains_ignore_case, plan};
 use super::rewriter::{bail_out_message, choose_encoding, rewritable};
+#[cfg(feature = "fast-scan")]
 use super::scan;
 use super::scout::{Findings, META_PRESCAN, Scout};
 use crate::config::Shared;
@@ -141,18 +142,25 @@ fn rewrite_with(
         Input::Whole(html),
     );
     let names = plan.elements.names();
-    let result = if names.is_some_and(<[String]>::is_empty) {
-        Ok(())
-    } else if scan::can_scan(names, plan.foreign) {
-        let memory = shared.limits.parser_memory;
+    // Without the `fast-scan` feature, whole documents go through lol_html's selectors, as
+    // streams do: the same output, at the selector engine's cost.
+    #[cfg(feature = "fast-scan")]
+    let scanned = scan::can_scan(names, plan.foreign).then(|| {
         scan::start_tags(
             html,
             doc.encoding,
-            memory,
+            shared.limits.parser_memory,
             names,
             plan.candidates.as_ref(),
             &mut &*doc,
         )
+    });
+    #[cfg(not(feature = "fast-scan"))]
+    let scanned: Option<Result<(), lol_html::errors::RewritingError>> = None;
+    let result = if names.is_some_and(<[String]>::is_empty) {
+        Ok(())
+    } else if let Some(scanned) = scanned {
+        scanned
     } else {
         let named;
         let selector = match names {
