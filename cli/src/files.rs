@@ -188,23 +188,7 @@ fn write_with(
     durability: Durability,
     fill: impl FnOnce(&mut fs::File) -> Result<()>,
 ) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut temp = tempfile::Builder::new()
-        .prefix(TEMP_PREFIX)
-        .tempfile_in(dir)
-        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-    fill(temp.as_file_mut())?;
-    let permissions = fs::metadata(like)
-        .or_else(|_| fs::metadata(path))
-        .map(|m| m.permissions())
-        .unwrap_or_else(|_| fs::Permissions::from_mode(0o644));
-    temp.as_file()
-        .set_permissions(permissions)
-        .with_context(|| format!("setting the permissions of {}", path.display()))?;
+    let temp = staged(path, like, fill)?;
     if durability == Durability::EachFile {
         temp.as_file()
             .sync_all()
@@ -216,26 +200,47 @@ fn write_with(
     Ok(())
 }
 
-/// The new content of `path` written beside it in a temporary file with its permissions,
-/// unsynced and not yet renamed over it: the caller syncs and renames (`rewrite` in place
-/// does so for all its pages at once).
-pub fn stage(path: &Path, bytes: &[u8]) -> Result<tempfile::TempPath> {
+/// A temporary file in `path`'s directory (named with [`TEMP_PREFIX`], so that a run that
+/// was killed leaves nothing the next one does not remove).
+pub fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let mut temp = tempfile::Builder::new()
+    tempfile::Builder::new()
         .prefix(TEMP_PREFIX)
         .tempfile_in(dir)
-        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-    temp.write_all(bytes)
-        .with_context(|| format!("writing {}", path.display()))?;
-    let permissions = fs::metadata(path)
-        .with_context(|| format!("reading {}", path.display()))?
-        .permissions();
+        .with_context(|| format!("creating a temporary file in {}", dir.display()))
+}
+
+/// `path`'s new content, filled in by `fill`, in a temporary file beside it with the
+/// permissions of `like` (or of `path`, or the usual `0644`), neither synced nor renamed.
+fn staged(
+    path: &Path,
+    like: &Path,
+    fill: impl FnOnce(&mut fs::File) -> Result<()>,
+) -> Result<tempfile::NamedTempFile> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut temp = temp_beside(path)?;
+    fill(temp.as_file_mut())?;
+    let permissions = fs::metadata(like)
+        .or_else(|_| fs::metadata(path))
+        .map(|m| m.permissions())
+        .unwrap_or_else(|_| fs::Permissions::from_mode(0o644));
     temp.as_file()
         .set_permissions(permissions)
         .with_context(|| format!("setting the permissions of {}", path.display()))?;
+    Ok(temp)
+}
+
+/// The new content of `path` written beside it in a temporary file with its permissions,
+/// unsynced and not yet renamed over it: the caller syncs and renames (`rewrite` in place
+/// does so for all its pages at once).
+pub fn stage(path: &Path, bytes: &[u8]) -> Result<tempfile::TempPath> {
+    let temp = staged(path, path, |file| {
+        file.write_all(bytes)
+            .with_context(|| format!("writing {}", path.display()))
+    })?;
     Ok(temp.into_temp_path())
 }
 

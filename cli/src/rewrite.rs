@@ -511,16 +511,10 @@ fn stream_file(
         Mode::InPlace => page.path.clone(),
         Mode::Out(out) => out.join(&page.relative),
     };
-    let dir = target
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .to_owned();
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let temp = tempfile::Builder::new()
-        .prefix(files::TEMP_PREFIX)
-        .tempfile_in(&dir)
-        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+    if let Some(dir) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let temp = files::temp_beside(&target)?;
     let mut writer = std::io::BufWriter::with_capacity(1 << 20, temp);
     let streamed = stream::rewrite(buster, page.stylesheet, Vec::new(), &mut input, &mut writer)?;
     let temp = writer.into_inner().map_err(|e| e.into_error())?;
