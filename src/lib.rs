@@ -189,11 +189,26 @@
 //!   and the fuzz target check it); the one difference is memory: a whole document found
 //!   by name keeps no stack of open elements, and lol_html holds none of its tags'
 //!   attributes, so neither nesting depth nor a tag of 100,000 attributes counts against
-//!   the parser memory limit (a stream passes such a page through, reported).
+//!   the parser memory limit (a stream passes such a page through, reported). Finding
+//!   elements by name reads lol_html's internals: it is the feature `fast-scan` (off by
+//!   default, so that the library depends on lol_html's public API at `^3`; a crate that
+//!   enables it pins `lol_html = "=3.0.3"`). Without it, whole documents go through the
+//!   selectors as streams do.
+//! - Stylesheets ([`stylesheet`]) are rewritten whole; a stream of one is buffered up to
+//!   [`Builder::with_stylesheet_limit`] and passes through unchanged past it (reported),
+//!   so its output never depends on its chunks.
+//! - Bytes the document's encoding cannot decode read as U+FFFD, as a browser reads them:
+//!   the one reference holding them is `unparseable`, the others in the same text are
+//!   rewritten (in multi-byte legacy encodings too, decoded piece by piece between bytes
+//!   that are never trail bytes).
+//! - An attribute named by two rows of a table (one added for an attribute already in it,
+//!   or a `*` row and an element's) is versioned once: by the last row added, an element's
+//!   row before a `*` row.
 //! - An attribute table's element names are at most 16 bytes long (no HTML or SVG element is
 //!   longer); [`Builder::build`] refuses a longer one.
 //! - Over HTTP (module `http`, feature `http`), the page URL is the request's `Host` and path, with
 //!   the scheme the server is configured with; `Content-Type`'s charset overrides sniffing.
+//!   `text/css` responses are stylesheets, their URL the request's.
 //!
 //! # Guarantees
 //!
