@@ -27,10 +27,11 @@ pub(crate) fn write(
     stamp: Stamp<'_>,
     param: &str,
     amp: &str,
+    utf8: bool,
     out: &mut Edits,
 ) -> bool {
     match (stamp, &target.style) {
-        (Stamp::Rename(path), _) => rename(t, target, path, out),
+        (Stamp::Rename(path), _) => rename(t, target, path, utf8, out),
         (Stamp::Version(v), Style::Query) => query(t, target, param, v, amp, out),
         (Stamp::Version(v), Style::Cloudimage) => query(t, target, "vh", v, amp, out),
         (Stamp::Version(v), Style::Optimole { token, insert_at }) => match token {
@@ -109,9 +110,25 @@ const PATH_WRITE: &AsciiSet = &CONTROLS
     .add(b'\\');
 
 /// A renamed path as written into a reference: [`PATH_WRITE`] escaped, and a last comma
-/// (which a srcset would read as the end of its candidate).
-fn encode_path(path: &str) -> String {
-    let mut text = utf8_percent_encode(path, PATH_WRITE).to_string();
+/// (which a srcset would read as the end of its candidate). In UTF-8 text its non-ASCII
+/// characters are written as they are (`café.1b86.png`, as the manifest names the file):
+/// the stored path holds them percent-encoded, and they are decoded back; elsewhere they
+/// stay percent-encoded, which any encoding carries.
+fn encode_path(path: &str, utf8: bool) -> String {
+    let mut text = if utf8 {
+        let mut text = String::with_capacity(path.len());
+        let mut buf = [0u8; 4];
+        for c in decode_non_ascii(path).chars() {
+            if c.is_ascii() {
+                text.extend(utf8_percent_encode(c.encode_utf8(&mut buf), PATH_WRITE));
+            } else {
+                text.push(c);
+            }
+        }
+        text
+    } else {
+        utf8_percent_encode(path, PATH_WRITE).to_string()
+    };
     if text.ends_with(',') {
         text.pop();
         text.push_str("%2C");
@@ -119,17 +136,56 @@ fn encode_path(path: &str) -> String {
     text
 }
 
+/// `path` with the percent-escapes that spell non-ASCII UTF-8 characters decoded; every
+/// other escape (`%20`, `%23`, an escape of an invalid sequence) kept.
+fn decode_non_ascii(path: &str) -> std::borrow::Cow<'_, str> {
+    if !path.contains('%') {
+        return std::borrow::Cow::Borrowed(path);
+    }
+    let bytes = path.as_bytes();
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let escaped = |at: usize| -> Option<u8> {
+        if bytes.get(at) != Some(&b'%') {
+            return None;
+        }
+        Some(hex(*bytes.get(at + 1)?)? * 16 + hex(*bytes.get(at + 2)?)?)
+    };
+    let mut out = String::with_capacity(path.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        // A run of escaped bytes of 0x80 and above: decoded when it is valid UTF-8.
+        let mut run = Vec::new();
+        let mut end = at;
+        while let Some(b) = escaped(end).filter(|b| *b >= 0x80) {
+            run.push(b);
+            end += 3;
+        }
+        if !run.is_empty() {
+            match std::str::from_utf8(&run) {
+                Ok(text) => out.push_str(text),
+                Err(_) => out.push_str(&path[at..end]),
+            }
+            at = end;
+            continue;
+        }
+        let c = path[at..].chars().next().expect("in bounds");
+        out.push(c);
+        at += c.len_utf8();
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 fn dir(path: &str) -> &str {
     &path[..path.rfind('/').map_or(0, |n| n + 1)]
 }
 
-fn rename(t: &str, target: &Target, new_path: &str, out: &mut Edits) -> bool {
+fn rename(t: &str, target: &Target, new_path: &str, utf8: bool, out: &mut Edits) -> bool {
     let from = target
         .rename
         .as_ref()
         .expect("a rename entry resolves with its context");
     let written = &t[target.asset_path.clone()];
-    let encode = encode_path;
+    let encode = |s: &str| encode_path(s, utf8);
     let same_dir = dir(&from.path) == dir(new_path);
     let (range, text) = if same_dir {
         let name_start = written.rfind(['/', '\\']).map_or(0, |n| n + 1);

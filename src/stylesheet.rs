@@ -115,7 +115,11 @@ impl Buster {
             return report;
         }
         out.extend_from_slice(&css[..bom]);
-        self.ctx().bust_css_bytes(
+        let ctx = crate::value::Ctx {
+            utf8: encoding == UTF_8,
+            ..self.ctx()
+        };
+        ctx.bust_css_bytes(
             &css[bom..],
             encoding,
             &mut report,

@@ -28,6 +28,10 @@ pub(crate) struct Ctx<'a> {
     pub(crate) base: &'a Url,
     /// Every reference is skipped for this reason (`before-base`, `opted-out`, ...).
     pub(crate) force: Option<SkipReason>,
+    /// Whether the text is UTF-8 (a `str`, or a UTF-8 document): a renamed path is then
+    /// written with its non-ASCII characters as they are; in any other encoding they are
+    /// percent-encoded, which every encoding can carry.
+    pub(crate) utf8: bool,
 }
 
 impl Ctx<'_> {
@@ -93,7 +97,7 @@ impl Ctx<'_> {
             Lookup::RenameTarget => return Outcome::Current,
             Lookup::Missing => return Outcome::Missing,
         };
-        if stamp::write(t, &target, stamp, &self.shared.param, amp, out) {
+        if stamp::write(t, &target, stamp, &self.shared.param, amp, self.utf8, out) {
             Outcome::Rewritten
         } else {
             Outcome::Current
@@ -361,6 +365,7 @@ impl crate::Buster {
             page: &self.page,
             base: &self.page,
             force: None,
+            utf8: true,
         }
     }
 

@@ -199,3 +199,38 @@ fn renamed_paths_keep_their_commas() {
     // Idempotent: the renamed path is recognised as current.
     assert_eq!(buster.rewrite_str(&html).0, html);
 }
+
+/// A renamed file named with non-ASCII letters is written as the manifest names it in a
+/// UTF-8 page (`caf%C3%A9.1b86d92129a2.png` was another cache key, and a 404 where the
+/// server does not decode), and percent-encoded where the page's encoding could not carry
+/// the UTF-8 bytes.
+#[test]
+fn renamed_paths_keep_their_letters_in_utf8() {
+    use cachebust::manifest::import::{Format, import};
+    let manifest = import(
+        Format::Rev,
+        r#"{"img/café.png": "img/café.1b86d92129a2.png", "img/a b.png": "img/a b.1f.png"}"#,
+        None,
+    )
+    .unwrap();
+    let buster = cachebust::Builder::new(manifest).build().unwrap();
+    let (html, report) =
+        buster.rewrite_str(r#"<img src="/img/café.png"><img src="img/a%20b.png">"#);
+    assert_eq!(
+        html,
+        r#"<img src="/img/café.1b86d92129a2.png"><img src="img/a%20b.1f.png">"#
+    );
+    assert_eq!(report.rewritten, 2);
+    assert_eq!(buster.rewrite_str(&html).0, html, "idempotent");
+    // A windows-1252 page: the bytes of é in UTF-8 would be two other letters there.
+    let (latin, _) =
+        buster.rewrite_bytes(b"<meta charset=windows-1252><img src=\"/img/caf\xe9.png\">");
+    assert_eq!(
+        latin,
+        b"<meta charset=windows-1252><img src=\"/img/caf%C3%A9.1b86d92129a2.png\">".to_vec()
+    );
+    assert_eq!(
+        buster.bust_url("/img/café.png").url,
+        "/img/café.1b86d92129a2.png"
+    );
+}

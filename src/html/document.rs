@@ -382,6 +382,7 @@ impl<'i> Doc<'i> {
             page: &self.page,
             base: base.as_ref().unwrap_or(&self.page),
             force,
+            utf8: self.encoding == encoding_rs::UTF_8,
         };
         edits.clear();
         for rule in rules
@@ -436,6 +437,7 @@ impl<'i> Doc<'i> {
             page: &self.page,
             base: &self.page,
             force: Some(SkipReason::TooLarge),
+            utf8: self.encoding == encoding_rs::UTF_8,
         };
         let rules = self.shared.rules_for(name.as_bytes());
         for rule in rules

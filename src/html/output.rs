@@ -197,6 +197,7 @@ fn rewrite_text(
         page: &doc.page,
         base: job.base.as_ref().unwrap_or(&doc.page),
         force: job.force,
+        utf8: doc.encoding == encoding_rs::UTF_8,
     };
     match job.kind {
         TextKind::Css => ctx.bust_css_bytes(text, doc.encoding, report, scratch, out),
