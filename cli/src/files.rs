@@ -233,14 +233,20 @@ fn staged(
     Ok(temp)
 }
 
-/// The new content of `path` written beside it in a temporary file with its permissions,
-/// unsynced and not yet renamed over it: the caller syncs and renames (`rewrite` in place
-/// does so for all its pages at once).
-pub fn stage(path: &Path, bytes: &[u8]) -> Result<tempfile::TempPath> {
-    let temp = staged(path, path, |file| {
-        file.write_all(bytes)
-            .with_context(|| format!("writing {}", path.display()))
-    })?;
+/// The new content of `path` written beside it in a temporary file with `permissions`
+/// (its own), unsynced and not yet renamed over it: the caller syncs and renames
+/// (`rewrite` in place does so for all its pages at once).
+pub fn stage(
+    path: &Path,
+    bytes: &[u8],
+    permissions: fs::Permissions,
+) -> Result<tempfile::TempPath> {
+    let mut temp = temp_beside(path)?;
+    temp.write_all(bytes)
+        .with_context(|| format!("writing {}", path.display()))?;
+    temp.as_file()
+        .set_permissions(permissions)
+        .with_context(|| format!("setting the permissions of {}", path.display()))?;
     Ok(temp.into_temp_path())
 }
 

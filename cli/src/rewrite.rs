@@ -450,10 +450,10 @@ fn try_process(
     result: &mut FileResult,
 ) -> Result<()> {
     let page_buster = buster.for_page(page_url(base, &page.relative).as_str())?;
-    let size = std::fs::metadata(&page.path)
-        .with_context(|| format!("reading {}", page.path.display()))?
-        .len();
-    if size > stream::WHOLE_LIMIT {
+    // Read once: its size, whether it is read-only, and the permissions a new version keeps.
+    let metadata = std::fs::metadata(&page.path)
+        .with_context(|| format!("reading {}", page.path.display()))?;
+    if metadata.len() > stream::WHOLE_LIMIT {
         return stream_file(&page_buster, page, mode, result);
     }
     let input =
@@ -468,14 +468,13 @@ fn try_process(
     match mode {
         Mode::Check => {}
         Mode::InPlace if result.changed => {
-            let metadata = std::fs::metadata(&page.path)?;
             if metadata.permissions().readonly() {
                 bail!(
                     "{}: the file is read-only; left as it was",
                     page.path.display()
                 );
             }
-            result.pending = Some(files::stage(&page.path, &output)?);
+            result.pending = Some(files::stage(&page.path, &output, metadata.permissions())?);
         }
         Mode::InPlace => {}
         Mode::Out(out) => write_if_changed(&out.join(&page.relative), &output, &page.path)?,
