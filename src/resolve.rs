@@ -141,13 +141,15 @@ impl Resolver<'_> {
         if t.is_empty() || t.starts_with('#') || starts_with_ignore_case(t, "%23") {
             return Err(SkipReason::Fragment);
         }
+        // A plain path is ASCII, so it cannot hold the stand-in below: looked at first, it
+        // keeps the common reference off a search of its bytes.
+        if let Some(found) = self.plain_path(t, scratch) {
+            return found;
+        }
         // Bytes the document's encoding cannot decode (see `value::INVALID`): not a URL
         // anyone wrote, and rewriting it would not be byte-exact.
         if t.contains(crate::value::INVALID) {
             return Err(SkipReason::Unparseable);
-        }
-        if let Some(found) = self.plain_path(t, scratch) {
-            return found;
         }
         let url = Url::options()
             .base_url(Some(self.base))

@@ -425,13 +425,19 @@ pub fn assets_of(
         .files
         .into_iter()
         .map(|(path, relative)| Asset {
-            key: format!(
-                "{served_at}{}",
-                cachebust::manifest::file_url_path(&relative)
-            ),
+            key: key_of(served_at, &relative),
             path,
         })
         .collect())
+}
+
+/// The key of the file at `relative` (a `/`-separated path) in a directory served at
+/// `served_at`: its URL path.
+pub fn key_of(served_at: &str, relative: &str) -> String {
+    format!(
+        "{served_at}{}",
+        cachebust::manifest::file_url_path(relative)
+    )
 }
 
 #[cfg(test)]

@@ -62,12 +62,7 @@ pub fn plan(
     rules: &RuleArgs,
 ) -> Result<Renamed> {
     let listed = manifests::list_files(dir, include, exclude, skip)?;
-    let key_of = |relative: &str| {
-        format!(
-            "{served_at}{}",
-            cachebust::manifest::file_url_path(relative)
-        )
-    };
+    let key_of = |relative: &str| cascade::key_of(served_at, relative);
     let assets: Vec<Asset> = listed
         .files
         .iter()

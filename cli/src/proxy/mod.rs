@@ -105,22 +105,12 @@ pub fn run(args: ProxyArgs) -> Result<ExitCode> {
 /// `--public-url`: the scheme and authority clients reach the site at.
 fn public_origin(text: &str) -> Result<(&'static str, String)> {
     let url = url::Url::parse(text).with_context(|| format!("--public-url {text:?}"))?;
-    let scheme = match url.scheme() {
-        "http" => "http",
-        "https" => "https",
-        other => bail!("--public-url {text:?}: {other}: is not http:// or https://"),
-    };
-    let Some(host) = url.host_str() else {
-        bail!("--public-url {text:?}: no host");
-    };
+    let origin = upstream::http_origin(&url)
+        .map_err(|why| anyhow::anyhow!("--public-url {text:?}: {why}"))?;
     if url.path() != "/" || url.query().is_some() || !url.username().is_empty() {
         bail!("--public-url {text:?}: an origin is needed (scheme://host[:port])");
     }
-    let authority = match url.port() {
-        Some(port) => format!("{host}:{port}"),
-        None => host.to_owned(),
-    };
-    Ok((scheme, authority))
+    Ok(origin)
 }
 
 /// What the per-request checks need.

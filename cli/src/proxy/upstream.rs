@@ -30,21 +30,11 @@ impl Upstream {
         let url = url::Url::parse(text)
             .map_err(|e| anyhow::anyhow!("--upstream {:?}: {e}", redact(text)))?;
         let shown = redact(text);
-        let scheme = match url.scheme() {
-            "http" => "http",
-            "https" => "https",
-            other => bail!("--upstream {shown:?}: {other}: is not http:// or https://"),
-        };
-        let Some(host) = url.host_str() else {
-            bail!("--upstream {shown:?}: no host");
-        };
+        let (scheme, authority) =
+            http_origin(&url).map_err(|why| anyhow::anyhow!("--upstream {shown:?}: {why}"))?;
         if url.query().is_some() || url.fragment().is_some() {
             bail!("--upstream {shown:?}: a query or fragment has no place in it");
         }
-        let authority = match url.port() {
-            Some(port) => format!("{host}:{port}"),
-            None => host.to_owned(),
-        };
         let authorization = if url.username().is_empty() && url.password().is_none() {
             None
         } else {
@@ -89,6 +79,20 @@ impl Upstream {
     pub fn url(&self) -> String {
         format!("{}://{}{}", self.scheme, self.authority, self.base)
     }
+}
+
+/// The scheme (`http` or `https`) and `host[:port]` of `url`, or why it has none.
+pub fn http_origin(url: &url::Url) -> Result<(&'static str, String), String> {
+    let scheme = match url.scheme() {
+        "http" => "http",
+        "https" => "https",
+        other => return Err(format!("{other}: is not http:// or https://")),
+    };
+    let host = url.host_str().ok_or("no host")?;
+    Ok(match url.port() {
+        Some(port) => (scheme, format!("{host}:{port}")),
+        None => (scheme, host.to_owned()),
+    })
 }
 
 /// `text` with any password replaced by `***`.
