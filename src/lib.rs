@@ -226,6 +226,7 @@ mod filter;
 pub mod html;
 #[cfg(feature = "http")]
 pub mod http;
+mod listing;
 pub mod manifest;
 mod memo;
 mod report;
@@ -240,6 +241,7 @@ pub use error::Error;
 pub use filter::BodyFilter;
 pub use html::attributes::{AttributeTable, Condition, CustomCondition, Rule, ValueKind};
 pub use html::{Rewriter, Sink};
+pub use listing::Reference;
 pub use manifest::{Diff, Entry, Manifest};
 pub use report::{Outcome, Report, SkipCounts, SkipReason};
 pub use stylesheet::StylesheetRewriter;

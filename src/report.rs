@@ -1,5 +1,6 @@
 //! What a run did to each reference it found (SPEC §7).
 
+use crate::listing::Reference;
 use serde::Serialize;
 use std::fmt;
 
@@ -169,6 +170,11 @@ pub struct Report {
     pub bail_out: Option<String>,
     /// Things worth telling a person (an unsupported encoding passed through, ...).
     pub warnings: Vec<String>,
+    /// Every reference, in document order, when the buster was built
+    /// [`with_reference_list`](crate::Builder::with_reference_list); empty otherwise.
+    /// References inside text over the buffer cap are counted, not listed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub references: Vec<Reference>,
 }
 
 impl Report {
@@ -229,6 +235,7 @@ impl Report {
             self.bail_out.clone_from(&other.bail_out);
         }
         self.warnings.extend(other.warnings.iter().cloned());
+        self.references.extend(other.references.iter().cloned());
     }
 
     /// Every reference counted, whatever its outcome.

@@ -146,6 +146,31 @@ impl Resolver<'_> {
         if let Some(found) = self.plain_path(t, scratch) {
             return found;
         }
+        self.resolve_parsed(t, scratch)
+    }
+
+    /// [`Resolver::resolve`] the long way, with the manifest key the reference is looked up
+    /// by: the one found, else the one tried last (the path key on a site host). For
+    /// listing references, off the rewriting path.
+    pub(crate) fn resolve_keyed(
+        &self,
+        t: &str,
+    ) -> Result<(Target, Lookup<'_>, String), SkipReason> {
+        if t.is_empty() || t.starts_with('#') || starts_with_ignore_case(t, "%23") {
+            return Err(SkipReason::Fragment);
+        }
+        let mut key = String::new();
+        let (target, lookup) = self.resolve_parsed(t, &mut key)?;
+        Ok((target, lookup, key))
+    }
+
+    /// Everything past the fast path: the URL parser, CDN grammars, scope. `scratch` ends
+    /// holding the key looked up last.
+    fn resolve_parsed(
+        &self,
+        t: &str,
+        scratch: &mut String,
+    ) -> Result<(Target, Lookup<'_>), SkipReason> {
         // Bytes the document's encoding cannot decode (see `value::INVALID`): not a URL
         // anyone wrote, and rewriting it would not be byte-exact.
         if t.contains(crate::value::INVALID) {

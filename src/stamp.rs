@@ -48,6 +48,22 @@ pub(crate) fn write(
     }
 }
 
+/// The version the reference `t` carries in `target`'s style, if any: the value of its
+/// version parameter (the first, as [`write`] makes every one alike), or its `cb:` token.
+/// A renamed reference carries its new path, which the caller knows.
+pub(crate) fn carried(t: &str, target: &Target, param: &str) -> Option<String> {
+    let param = match &target.style {
+        Style::Query => param,
+        Style::Cloudimage => "vh",
+        Style::Optimole { token, .. } => return token.clone().map(|span| t[span].to_owned()),
+    };
+    let query = &t[target.parts.query.clone()?];
+    query.split('&').find_map(|pair| {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        (name == param).then(|| value.to_owned())
+    })
+}
+
 fn query(t: &str, target: &Target, param: &str, version: &str, amp: &str, out: &mut Edits) -> bool {
     let parts = &target.parts;
     let (param, version) = (param.as_bytes(), version.as_bytes());

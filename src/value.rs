@@ -46,6 +46,10 @@ impl Ctx<'_> {
     ) {
         let outcome = self.bust_one(value, amp, scratch, out);
         report.record(outcome, value.trim_ascii());
+        if self.shared.list_references {
+            let entry = crate::listing::describe(self, value.trim_ascii(), outcome);
+            report.references.push(entry);
+        }
     }
 
     /// What happens to one reference; its edits (in `value`'s coordinates) go to `out`.
