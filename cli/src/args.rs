@@ -40,6 +40,9 @@ pub enum Command {
     Purge(PurgeArgs),
     /// Print a random URL-safe token (a global version, an Optimole `cb:` token).
     Token(TokenArgs),
+    /// Check a deployed site over HTTP: its pages carry the manifest's versions, its caches
+    /// serve the new bytes under them, and do not ignore the version.
+    Verify(VerifyArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -434,4 +437,60 @@ pub struct UrlArgs {
     /// The URL of the page the URLs appear on (relative URLs resolve against it).
     #[arg(long, value_name = "URL")]
     pub page_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// What to check: a site's URL (its /sitemap.xml is read; index files are followed), a
+    /// sitemap's URL, or a site directory whose pages are served at --base-url.
+    #[arg(value_name = "SITE")]
+    pub site: Option<String>,
+    /// A file of page URLs, one a line (`#` starts a comment; a path is joined to
+    /// --base-url).
+    #[arg(long, value_name = "FILE")]
+    pub pages: Option<PathBuf>,
+    /// The URL the site is served at: where a site directory's pages (and --hash's files)
+    /// are fetched from. Default: SITE's, when it is a URL.
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    #[command(flatten)]
+    pub source: ManifestSource,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// `human`: findings and a summary; `json`: one object.
+    #[arg(long, value_enum, default_value = "human")]
+    pub report: ReportFormat,
+    /// Requests in flight at once.
+    #[arg(long, value_name = "N", default_value = "4", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub concurrency: u32,
+    /// Requests started per second, at most (all hosts together).
+    #[arg(long, value_name = "N", default_value = "20")]
+    pub rate: f64,
+    /// Seconds a request (header fields and body) may take.
+    #[arg(long, value_name = "SECONDS", default_value = "15", value_parser = seconds)]
+    pub timeout: Duration,
+    /// Tries again after a failed connection, a timeout or a 502/503/504, this many times.
+    #[arg(long, value_name = "N", default_value = "2")]
+    pub retries: u32,
+    /// Pages checked, at most (the first, in the sitemap's or the list's order).
+    #[arg(long, value_name = "N", default_value = "500")]
+    pub max_pages: usize,
+    /// Distinct asset URLs fetched, at most.
+    #[arg(long, value_name = "N", default_value = "5000")]
+    pub max_assets: usize,
+    /// Assets per host asked for with a never-used version, to see whether its cache keys on
+    /// the version parameter (0: no such probe).
+    #[arg(long, value_name = "N", default_value = "2")]
+    pub sample: usize,
+    /// Do not hash asset bodies (versions that are not cachebust's content hashes are never
+    /// hashed).
+    #[arg(long)]
+    pub no_hash_check: bool,
+    /// A PEM file of certificate authorities trusted besides the public ones (a staging
+    /// site with a private CA).
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }

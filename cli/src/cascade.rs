@@ -82,17 +82,35 @@ pub fn copy_path(path: &str, version: &str) -> String {
     }
 }
 
+/// Whether `text` has the shape of a version cachebust made: [`VERSION_LEN`] lower-case
+/// hex digits.
+pub fn is_version(text: &str) -> bool {
+    text.len() == VERSION_LEN
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// The version in the name of a renamed copy (`a.0123456789.png`: `0123456789`).
+pub fn version_in_copy(path: &str) -> Option<&str> {
+    original_of(path)?;
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let parts: Vec<&str> = name.split('.').collect();
+    let at = if parts.len() >= 3 && is_version(parts[parts.len() - 2]) {
+        parts.len() - 2
+    } else {
+        1
+    };
+    Some(parts[at])
+}
+
 /// The path of the file `path` is a renamed copy of, when its name has the shape of one
 /// (`a.0123456789.png`: a version of [`VERSION_LEN`] lower-case hex digits before the
 /// extension); whether that file exists is for the caller to see.
 pub fn original_of(path: &str) -> Option<String> {
     let (dir, name) = path.rsplit_once('/').map_or(("", path), |(d, n)| (d, n));
     let mut parts: Vec<&str> = name.split('.').collect();
-    let hex = |p: &str| {
-        p.len() == VERSION_LEN
-            && p.bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    };
+    let hex = is_version;
     let at = match parts.len() {
         n if n >= 3 && hex(parts[n - 2]) => n - 2,
         2 if hex(parts[1]) => 1,

@@ -7,6 +7,7 @@
 
 mod args;
 mod cascade;
+mod client;
 mod copies;
 mod files;
 mod manifests;
@@ -16,6 +17,7 @@ mod rewrite;
 mod settings;
 mod small;
 mod stream;
+mod verify;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -36,6 +38,7 @@ fn main() -> ExitCode {
         args::Command::Diff(args) => purge::diff(args),
         args::Command::Purge(args) => purge::purge(args),
         args::Command::Token(args) => purge::token(args),
+        args::Command::Verify(args) => verify::run(args),
     };
     result.unwrap_or_else(|error| {
         eprintln!("cachebust: error: {error:#}");

@@ -377,7 +377,7 @@ fn stop_on_signal() -> Arc<AtomicBool> {
 }
 
 /// The site URL, as a directory.
-fn site_url(base: &str) -> Result<Url> {
+pub fn site_url(base: &str) -> Result<Url> {
     let mut url = Url::parse(base).with_context(|| format!("--base-url {base:?}"))?;
     if !matches!(url.scheme(), "http" | "https") {
         bail!("--base-url {base:?} is not an http or https URL");
@@ -390,7 +390,7 @@ fn site_url(base: &str) -> Result<Url> {
 /// the directory of a page given alone, which sits at the site's root), or a directory
 /// inside one, is served where its pages are (`--base-url`'s path, and on down); any other
 /// directory at the root.
-fn served_at(dir: &Path, paths: &[PathBuf], base: &Url) -> String {
+pub fn served_at(dir: &Path, paths: &[PathBuf], base: &Url) -> String {
     let Ok(dir) = dir.canonicalize() else {
         // Reported by the hashing itself.
         return "/".to_owned();
@@ -415,7 +415,7 @@ fn served_at(dir: &Path, paths: &[PathBuf], base: &Url) -> String {
 }
 
 /// The page URL of a file at `relative` under the site root.
-fn page_url(base: &Url, relative: &Path) -> Url {
+pub fn page_url(base: &Url, relative: &Path) -> Url {
     let mut url = base.clone();
     if let Ok(mut segments) = url.path_segments_mut() {
         segments.pop_if_empty();

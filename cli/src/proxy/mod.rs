@@ -66,7 +66,11 @@ pub fn run(args: ProxyArgs) -> Result<ExitCode> {
     let upstream = Upstream::parse(&args.upstream)?;
     let trusted = TrustedProxies::parse(&args.trusted_proxies)?;
     let public = args.public_url.as_deref().map(public_origin).transpose()?;
-    let connector = upstream::connector(args.upstream_ca.as_deref(), args.connect_timeout)?;
+    let connector = crate::client::connector(
+        args.upstream_ca.as_deref(),
+        "--upstream-ca",
+        args.connect_timeout,
+    )?;
     let access_log = args.access_log.as_deref().map(access::open).transpose()?;
     let filter = tracing_subscriber::EnvFilter::try_from_env("CACHEBUST_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));

@@ -2,14 +2,10 @@
 //! https, a private CA, a connect timeout, its credentials), how a client's path maps onto
 //! it without escaping its base path, and how its redirects are given back to clients.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use base64::Engine;
 use http::{HeaderMap, HeaderValue, Uri, header};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::connect::HttpConnector;
 use percent_encoding::percent_decode_str;
-use std::path::Path;
-use std::time::Duration;
 
 /// `--upstream`, read once at start.
 #[derive(Clone)]
@@ -159,48 +155,6 @@ fn dot_segment(segment: &str) -> Option<usize> {
         ".." => Some(2),
         _ => None,
     }
-}
-
-/// The HTTP client to the upstream: http and https (certificates verified against the
-/// public roots and `ca`), HTTP/1.1, connections kept alive between requests.
-pub fn connector(
-    ca: Option<&Path>,
-    connect_timeout: Duration,
-) -> Result<HttpsConnector<HttpConnector>> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    if let Some(ca) = ca {
-        use rustls_pki_types::pem::PemObject;
-        let mut added = 0;
-        for cert in rustls_pki_types::CertificateDer::pem_file_iter(ca)
-            .with_context(|| format!("--upstream-ca {}", ca.display()))?
-        {
-            let cert = cert.with_context(|| format!("--upstream-ca {}", ca.display()))?;
-            roots
-                .add(cert)
-                .with_context(|| format!("--upstream-ca {}", ca.display()))?;
-            added += 1;
-        }
-        if added == 0 {
-            bail!("--upstream-ca {}: no certificate in it", ca.display());
-        }
-    }
-    let tls = rustls::ClientConfig::builder_with_provider(
-        rustls::crypto::ring::default_provider().into(),
-    )
-    .with_safe_default_protocol_versions()
-    .context("TLS settings")?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    let mut http = HttpConnector::new();
-    http.enforce_http(false);
-    http.set_connect_timeout(Some(connect_timeout));
-    http.set_nodelay(true);
-    Ok(hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(tls)
-        .https_or_http()
-        .enable_http1()
-        .wrap_connector(http))
 }
 
 /// The headers whose URLs [`relocate`] gives back to the client.
