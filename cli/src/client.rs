@@ -50,3 +50,16 @@ pub fn connector(
         .enable_http1()
         .wrap_connector(http))
 }
+
+/// An error and its causes on one line, `a: b: c` (`connection refused`, not only
+/// "client error").
+pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -5,7 +5,8 @@
 use super::headers;
 use super::limits::IdleTimeout;
 use super::upstream::{RELOCATED, Relocated, Upstream, relocate};
-use super::{BoxError, ProxyBody, chain, error_response};
+use super::{BoxError, ProxyBody, error_response};
+use crate::client::chain;
 use cachebust::http::should_rewrite;
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::BodyExt;

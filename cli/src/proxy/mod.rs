@@ -330,7 +330,7 @@ impl Connection {
             })
             .await;
         if let Err(error) = result {
-            tracing::debug!(%peer, error = chain(&error), "connection ended with an error");
+            tracing::debug!(%peer, error = crate::client::chain(&error), "connection ended with an error");
         }
     }
 }
@@ -472,18 +472,6 @@ fn error_response(status: StatusCode, text: &'static str) -> Response<ProxyBody>
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
-}
-
-/// An error and its causes, `a: b: c`.
-fn chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 fn box_error<E: Into<BoxError>>(error: E) -> BoxError {

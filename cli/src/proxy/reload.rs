@@ -264,7 +264,7 @@ async fn fetch(
     let response = client
         .request(request)
         .await
-        .map_err(|e| anyhow::anyhow!(super::chain(&e)))?;
+        .map_err(|e| anyhow::anyhow!(crate::client::chain(&e)))?;
     let status = response.status();
     if status == StatusCode::NOT_MODIFIED {
         return Ok(Fetched::NotModified);

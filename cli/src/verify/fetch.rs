@@ -142,7 +142,7 @@ impl Fetcher {
                 .clone()
                 .oneshot(request)
                 .await
-                .map_err(|e| describe_error(&e))?;
+                .map_err(|e| crate::client::chain(&e))?;
             let (parts, body) = response.into_parts();
             let body = Limited::new(body, limit)
                 .collect()
@@ -151,7 +151,7 @@ impl Fetcher {
                     if e.is::<http_body_util::LengthLimitError>() {
                         format!("the body is larger than {limit} bytes")
                     } else {
-                        format!("reading the body: {}", describe_error(&*e))
+                        format!("reading the body: {}", crate::client::chain(&*e))
                     }
                 })?
                 .to_bytes();
@@ -181,16 +181,4 @@ impl Fetcher {
         };
         tokio::time::sleep_until(start).await;
     }
-}
-
-/// An error and its causes on one line (`connection refused`, not only "client error").
-fn describe_error(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
