@@ -49,7 +49,7 @@ pub(crate) fn write(
 }
 
 /// The version the reference `t` carries in `target`'s style, if any: the value of its
-/// version parameter (the first, as [`write`] makes every one alike), or its `cb:` token.
+/// version parameter (the first, as [`write()`] makes every one alike), or its `cb:` token.
 /// A renamed reference carries its new path, which the caller knows.
 pub(crate) fn carried(t: &str, target: &Target, param: &str) -> Option<String> {
     let param = match &target.style {

@@ -163,7 +163,7 @@ pub struct ProxyArgs {
     /// The scheme of the page URLs: https behind a TLS terminator.
     #[arg(long, value_name = "SCHEME", default_value = "http", value_parser = ["http", "https"])]
     pub scheme: String,
-    /// The origin the site is reached at (https://www.example.com): page URLs and the
+    /// The origin the site is reached at (`https://www.example.com`): page URLs and the
     /// redirects given back to clients use it instead of the request's Host.
     #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,
@@ -410,7 +410,7 @@ pub struct ManifestArgs {
     /// Leave out the files matching GLOB (repeatable).
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
-    /// The URL path DIR is served under (`/blog/` for a site at https://example.com/blog/).
+    /// The URL path DIR is served under (`/blog/` for a site at `https://example.com/blog/`).
     #[arg(long, value_name = "PATH", default_value = "/")]
     pub prefix: String,
     /// The site's URL (absolute references in stylesheets on its host are followed for

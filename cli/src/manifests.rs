@@ -222,7 +222,7 @@ pub struct Listed {
 
 /// Versions the assets of `dir` ([`list_files`]) keyed by their URL paths with `dir`
 /// served at `served_at` (a URL path ending in `/`) on `origin`: short blake3 versions,
-/// stylesheets' cascading (see [`cascade`](crate::cascade)). Files are read and hashed on
+/// stylesheets' cascading (see [`cascade`]). Files are read and hashed on
 /// the current rayon pool (a site's images outweigh its pages); an error is the first in
 /// the walk's order, whatever order the workers met them in.
 pub fn hash_dir(

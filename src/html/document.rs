@@ -14,8 +14,8 @@
 
 use super::attributes::{Condition, Rule};
 use super::charref::decode_attribute;
+use super::events::{Event, Events, TextJob, TextKind};
 use super::lock;
-use super::output::{Event, Events};
 use super::retained::Retained;
 use super::tag::{self, RawAttribute};
 use crate::config::Shared;
@@ -31,25 +31,6 @@ use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 use url::Url;
-
-/// What a text to rewrite holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum TextKind {
-    /// An HTML `<style>`: raw CSS.
-    Css,
-    /// An SVG `<style>`: CSS with character references (or a CDATA section).
-    SvgCss,
-    /// `<noscript>`: HTML, rewritten like the page.
-    Html,
-}
-
-/// A text to rewrite and the context it was found in.
-#[derive(Debug, Clone)]
-pub(crate) struct TextJob {
-    pub(crate) kind: TextKind,
-    pub(crate) base: Option<Url>,
-    pub(crate) force: Option<SkipReason>,
-}
 
 /// The state the handlers and the output share.
 #[derive(Debug, Default)]

@@ -1,18 +1,37 @@
-//! The HTML side: which attributes hold references, the handlers that find them (on every
-//! element of a stream, on the elements a whole document needs), and the output that
-//! applies their edits and rewrites `<style>` and `<noscript>` texts byte for byte.
+//! The HTML side: which attributes hold references, the handlers that find them, and the
+//! output that applies their edits and rewrites `<style>` and `<noscript>` texts byte for
+//! byte. Two paths share the parts:
+//!
+//! - `pages`: the page entry points of [`Buster`](crate::Buster); each picks a path.
+//! - The stream path, `stream`: the [`Rewriter`], which buffers a look-ahead (the
+//!   encoding, a `<base>`), then hands lol_html the document chunk by chunk.
+//! - The whole-document path, `whole`: the page is all there, so `plan` says which
+//!   elements it needs and, under `fast-scan`, `scan` finds their start tags without
+//!   lol_html's selector engine.
+//! - Shared by both: `encoding` (the encoding chosen, bail-outs reported), `scout` (the
+//!   look-ahead), `document` (the handlers: they read start tags and texts and note
+//!   `events`), `output` (applies the events as the bytes go out; a `<noscript>` is
+//!   rewritten through the function it is given, so it knows neither path), `tag`,
+//!   `charref` and `entities` (reading tags and character references), `retained`, and
+//!   [`attributes`] (the table of what is rewritten).
+//!
+//! Dependencies run one way: `pages` → `stream` → `whole` → `output` → `document` →
+//! `events`.
 
 pub mod attributes;
 mod charref;
 mod document;
+mod encoding;
 mod entities;
+mod events;
 mod output;
+mod pages;
 mod plan;
 mod retained;
-mod rewriter;
 #[cfg(feature = "fast-scan")]
 mod scan;
 mod scout;
+mod stream;
 mod tag;
 mod whole;
 
@@ -36,7 +55,7 @@ pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, 
 pub fn decode_attribute_value(raw: &str) -> std::borrow::Cow<'_, str> {
     decode_attribute(raw).text
 }
-pub use rewriter::{Rewriter, Sink};
+pub use stream::{Rewriter, Sink};
 
 /// The any-element rules that apply to an element whose own rules are `rules`: those for an
 /// attribute the element's rules do not name (a row for `img` `data-bg` and one for `*`

@@ -4,79 +4,13 @@
 //! starts and ends) and [`Output`] applies them to the bytes as they go out. A text is
 //! collected raw (up to the text buffer cap), rewritten, and written in its place.
 
-use super::document::{Doc, DocState, TextJob, TextKind};
+use super::document::{Doc, DocState};
+use super::events::{Event, TextJob, TextKind};
 use crate::decoded::{Edits, apply_edits_bytes};
 use crate::html::attributes::ValueKind;
 use crate::memo::Scratch;
 use crate::report::{Outcome, Report, SkipReason};
 use crate::value::Ctx;
-use std::collections::VecDeque;
-use std::ops::Range;
-
-/// Something to do at an input offset.
-#[derive(Debug)]
-pub(crate) enum Event {
-    /// Replace the input bytes `range` with `text` (a span of the events' bytes).
-    Replace {
-        range: Range<usize>,
-        text: Range<usize>,
-    },
-    /// A text to rewrite starts here. (Boxed: a job takes 96 bytes, and unboxed it would make
-    /// every event, replacements by far the most common, that large rather than 40; a page
-    /// may queue hundreds of thousands.)
-    TextStart { at: usize, job: Box<TextJob> },
-    /// The text ends here.
-    TextEnd { at: usize },
-}
-
-impl Event {
-    fn at(&self) -> usize {
-        match self {
-            Event::Replace { range, .. } => range.start,
-            Event::TextStart { at, .. } | Event::TextEnd { at } => *at,
-        }
-    }
-}
-
-/// The events of a document, in input order, and the bytes they write.
-#[derive(Debug, Default)]
-pub(crate) struct Events {
-    queue: VecDeque<Event>,
-    /// The bytes replacements write, one after the other.
-    arena: Vec<u8>,
-}
-
-impl Events {
-    /// Queues the replacement of the input bytes `range` by `text`.
-    pub(crate) fn replace(&mut self, range: Range<usize>, text: &[u8]) {
-        let start = self.arena.len();
-        self.arena.extend_from_slice(text);
-        let text = start..self.arena.len();
-        self.push(Event::Replace { range, text });
-    }
-
-    /// Makes room for the edits of about `tags` start tags: an image listing's tag has
-    /// three or four references, most written with one insertion of some 24 bytes.
-    #[cfg_attr(not(feature = "fast-scan"), allow(dead_code))] // used by the scan
-    pub(crate) fn reserve(&mut self, tags: usize) {
-        self.queue.reserve(tags.saturating_mul(4));
-        self.arena.reserve(tags.saturating_mul(32));
-    }
-
-    /// Queues `event` in input order: after the others, but for the end of an SVG
-    /// `<style>`'s text, which lol_html reports before the start tags inside it are read
-    /// (see [`super::document::Doc::read_pending`]).
-    pub(crate) fn push(&mut self, event: Event) {
-        if self.queue.back().is_none_or(|last| last.at() <= event.at()) {
-            self.queue.push_back(event);
-        } else {
-            let at = self
-                .queue
-                .partition_point(|queued| queued.at() <= event.at());
-            self.queue.insert(at, event);
-        }
-    }
-}
 
 /// A text being collected.
 #[derive(Debug)]
@@ -87,17 +21,32 @@ struct Inside {
     overflowed: bool,
 }
 
+/// Rewrites the content of a `<noscript>` (HTML, a document of its own in the context its
+/// job says) into `out`. The output is given it, so that it need not know the path that
+/// rewrites documents (see [`super::whole::rewrite_nested`]).
+pub(crate) type Nested = fn(&Doc<'_>, &TextJob, &[u8], &mut Vec<u8>) -> Report;
+
 /// Applies a document's events to its bytes as they go out.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Output {
     /// The input offset of the next byte.
     position: usize,
     /// The end of the range a replacement stands for.
     skip_to: usize,
     inside: Option<Inside>,
+    nested: Nested,
 }
 
 impl Output {
+    pub(crate) fn new(nested: Nested) -> Self {
+        Output {
+            position: 0,
+            skip_to: 0,
+            inside: None,
+            nested,
+        }
+    }
+
     /// Writes the next input `bytes` to `out`, with the events that fall inside them.
     pub(crate) fn feed(&mut self, doc: &Doc<'_>, mut bytes: &[u8], out: &mut Vec<u8>) {
         let mut guard = doc.lock_state();
@@ -179,7 +128,15 @@ impl Output {
         let DocState {
             report, scratch, ..
         } = state;
-        rewrite_text(doc, &inside.job, &inside.text, report, scratch, out);
+        rewrite_text(
+            doc,
+            &inside.job,
+            &inside.text,
+            self.nested,
+            report,
+            scratch,
+            out,
+        );
     }
 }
 
@@ -188,6 +145,7 @@ fn rewrite_text(
     doc: &Doc<'_>,
     job: &TextJob,
     text: &[u8],
+    nested: Nested,
     report: &mut Report,
     scratch: &mut Scratch,
     out: &mut Vec<u8>,
@@ -203,7 +161,7 @@ fn rewrite_text(
         TextKind::Css => ctx.bust_css_bytes(text, doc.encoding, report, scratch, out),
         TextKind::SvgCss => svg_css(&ctx, text, doc.encoding, report, scratch, out),
         TextKind::Html => {
-            report.merge(&super::whole::rewrite_nested(doc, job, text, out));
+            report.merge(&nested(doc, job, text, out));
         }
     }
 }

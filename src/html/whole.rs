@@ -4,10 +4,11 @@
 //! ([`super::scan`]), and the output is the input with the events applied, in one pass at
 //! the end.
 
-use super::document::{Doc, Input, TextJob};
+use super::document::{Doc, Input};
+use super::encoding::{bail_out_message, choose_encoding, rewritable};
+use super::events::TextJob;
 use super::output::Output;
 use super::plan::{Plan, contains_ignore_case, plan};
-use super::rewriter::{bail_out_message, choose_encoding, rewritable};
 #[cfg(feature = "fast-scan")]
 use super::scan;
 use super::scout::{Findings, META_PRESCAN, Scout};
@@ -176,7 +177,7 @@ fn rewrite_with(
     let bail_out = result.err().map(|error| bail_out_message(&error));
     doc.read_pending();
     out.reserve(html.len() + html.len() / 8);
-    let mut output = Output::default();
+    let mut output = Output::new(rewrite_nested);
     output.feed(&doc, html, out);
     output.finish(out);
     let mut report = std::mem::take(&mut doc.lock_state().report);
