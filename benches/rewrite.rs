@@ -1,5 +1,5 @@
 //! Throughput of the full rewrite beside lol_html itself (passthrough: no handlers; floor:
-//! the selector set a straightforward SPEC §2 implementation registers, handlers empty) and
+//! the selector set a straightforward RULES §2 implementation registers, handlers empty) and
 //! the naive regex rewriter, on generated pages: `cargo bench`.
 
 mod support;

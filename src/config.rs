@@ -10,7 +10,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{Arc, OnceLock};
 use url::Url;
 
-/// Memory bounds of one document's rewrite (SPEC §6.6).
+/// Memory bounds of one document's rewrite (RULES §6.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct Limits {
     /// lol_html's parsing buffer (a start tag split across chunks is buffered whole).
@@ -159,7 +159,7 @@ pub struct Builder {
 
 impl Builder {
     /// Starts from a manifest and the defaults: no page URL, parameter `vh`, no global
-    /// version, the SPEC §2 attribute table.
+    /// version, the RULES §2 attribute table.
     ///
     /// ```
     /// let buster = cachebust::Builder::new(cachebust::Manifest::new()).build()?;
@@ -309,7 +309,7 @@ impl Builder {
         self
     }
 
-    /// The attributes that hold references (default: SPEC §2).
+    /// The attributes that hold references (default: RULES §2).
     ///
     /// ```
     /// use cachebust::{AttributeTable, ValueKind};

@@ -5,8 +5,8 @@
 //! asset reference of a page: `<img src>`, `srcset`, `<picture><source>`, icons, CSS
 //! `url()` in `style` attributes and `<style>` elements, `<noscript>` content... It adds a
 //! query parameter (`a.jpg` → `a.jpg?vh=3f9a`), an Optimole `cb:` segment, or puts a renamed
-//! file's path in place, and changes nothing else, byte for byte. The rules are those of
-//! the project's SPEC; this page walks through them.
+//! file's path in place, and changes nothing else, byte for byte. The rules are set out in
+//! full in [`rules`] (the repository's `docs/RULES.md`); this page walks through them.
 //!
 //! # Busting a page
 //!
@@ -130,85 +130,12 @@
 //! domains configured for them, look up the origin URL they wrap. Any other host is
 //! `foreign` unless the manifest names URLs on it.
 //!
-//! # Decisions where the SPEC is silent
+//! # Decisions
 //!
-//! - Without a page URL, a document sits at the root of an unnamed site: `img/a.png` is
-//!   `/img/a.png`, and absolute URLs are foreign unless a site host or the manifest names
-//!   their host. Site hosts are compared by host name; ports are not compared.
-//! - Empty references are counted with fragment-only ones as `fragment` (both name the page
-//!   itself).
-//! - `before-base` applies to every reference before the base, absolute ones included, and
-//!   the base is looked for in the first 64 KiB ([`Builder::with_base_lookahead`]), up to
-//!   `<body>`. A base found later applies from where it stands.
-//! - `data-cachebust="off"` opts out the element that carries it (its attributes, and the
-//!   text of a `<style>` or `<noscript>`), not its descendants.
-//! - Every `vh=` of a reference gets the new value, so a duplicated parameter cannot keep a
-//!   stale version. A query ending in `&` still gets its `&` before `vh=` (`?a=1&&vh=V`):
-//!   in an attribute that `&` may be a `&amp` without its `;`, which would swallow a name
-//!   written right after it.
-//! - An attribute whose value lol_html decoded with a U+FFFD (an invalid byte) is left alone
-//!   and reported `unparseable`: writing it back would make the replacement permanent.
-//! - Rename entries: a reference already naming a renamed file is `current`. A rename
-//!   across directories keeps a relative reference relative (`../assets/app-1f.js`).
-//! - Inside `<noscript>` a `<base>` has no effect; the page's base applies.
-//! - A `<meta charset>` (or `http-equiv`) declares the encoding when the whole tag lies in
-//!   the first 1024 bytes, as far as the HTML standard's prescan reads; one that runs past
-//!   them is ignored however the page arrives.
-//! - An SVG `<style>` (whose text holds character references) is rewritten when it is plain
-//!   text or one CDATA section; with other markup inside it is left alone.
-//! - Named character references in attributes are decoded with the full WHATWG table;
-//!   a legacy name without `;` followed by `=` or an alphanumeric stays literal
-//!   (`&copy=1`, `&region=eu`), as in browsers.
-//! - A rewritten start tag keeps every byte its author wrote (white space between
-//!   attributes, quotes, `/>`), but for the version; an unquoted value that gains a `=` is
-//!   quoted (`src=a.png` becomes `src="a.png?vh=V"`), since `=` is a parse error there.
-//! - Memory: lol_html may buffer 2 MiB ([`Builder::with_parser_memory_limit`]); the input
-//!   kept to edit start tags in place is bounded by the same figure. A page that needs more
-//!   passes through unchanged from that point ([`Report::bail_out`]); where that point falls
-//!   can depend on how the page was split into chunks, the only case where chunking shows.
-//! - An attribute value with bytes that are not valid in the document's encoding is left
-//!   alone when the invalid bytes are inside a URL (`unparseable`); elsewhere in the value
-//!   (a `style` attribute, say) the URLs are still rewritten and the bytes kept.
-//! - A reference with an empty path (`?w=100`) names the page itself with another query; it
-//!   is in scope like any other site reference.
-//! - Whole documents and streams are rewritten alike but found differently. A whole
-//!   document ([`Buster::rewrite_str`], [`Buster::rewrite_bytes`], [`Buster::rewrite_to`])
-//!   is looked at first, and lol_html finds only the elements of the names it holds that
-//!   the attribute table names (with `<style>`, `<noscript>`, `<base>`), plus those of
-//!   elements that carry a `style` attribute, found by reading every `<` as a start tag the
-//!   way the tokenizer reads one (too many names, or a name no selector can spell, and it
-//!   finds every element). It finds them by name, with lol_html's tokenizer and without
-//!   its selector engine (the elements of a page at the cost of tokenizing it), except on a
-//!   page that may hold both an `<svg>` or `<math>` and a `<style>` or `<noscript>`, where
-//!   only the selector engine's stack of open elements tells where a foreign `<style>` ends.
-//!   lol_html names the tags it finds, and they are placed among the `<`s the look read as
-//!   tags of those names when the two lists are as long, once those inside texts
-//!   (`<script>`, `<noscript>`, `<title>`, ...) are left out (otherwise, as when one is in
-//!   a comment, lol_html lexes each tag wanted to tell where it is). A stream, whose content is not known ahead, gets
-//!   lol_html's selector `*`. Output and report are the same either way (a property test
-//!   and the fuzz target check it); the one difference is memory: a whole document found
-//!   by name keeps no stack of open elements, and lol_html holds none of its tags'
-//!   attributes, so neither nesting depth nor a tag of 100,000 attributes counts against
-//!   the parser memory limit (a stream passes such a page through, reported). Finding
-//!   elements by name reads lol_html's internals: it is the feature `fast-scan` (off by
-//!   default, so that the library depends on lol_html's public API at `^3`; a crate that
-//!   enables it pins `lol_html = "=3.0.3"`). Without it, whole documents go through the
-//!   selectors as streams do.
-//! - Stylesheets ([`stylesheet`]) are rewritten whole; a stream of one is buffered up to
-//!   [`Builder::with_stylesheet_limit`] and passes through unchanged past it (reported),
-//!   so its output never depends on its chunks.
-//! - Bytes the document's encoding cannot decode read as U+FFFD, as a browser reads them:
-//!   the one reference holding them is `unparseable`, the others in the same text are
-//!   rewritten (in multi-byte legacy encodings too, decoded piece by piece between bytes
-//!   that are never trail bytes).
-//! - An attribute named by two rows of a table (one added for an attribute already in it,
-//!   or a `*` row and an element's) is versioned once: by the last row added, an element's
-//!   row before a `*` row.
-//! - An attribute table's element names are at most 16 bytes long (no HTML or SVG element is
-//!   longer); [`Builder::build`] refuses a longer one.
-//! - Over HTTP (module `http`, feature `http`), the page URL is the request's `Host` and path, with
-//!   the scheme the server is configured with; `Content-Type`'s charset overrides sniffing.
-//!   `text/css` responses are stylesheets, their URL the request's.
+//! Where the rules would leave a careful reader guessing (a page without a URL, a
+//! duplicated `vh=`, a `<base>` inside `<noscript>`, bytes that do not decode, how whole
+//! documents and streams differ...), the decision taken is written down in
+//! [`rules`], section 8.
 //!
 //! # Guarantees
 //!
@@ -248,7 +175,7 @@ pub use stylesheet::StylesheetRewriter;
 pub use value::Busted;
 
 /// Rewrites a page with the default settings: no page URL (the page is taken to sit at the
-/// site root), parameter `vh`, the SPEC attribute table.
+/// site root), parameter `vh`, the default [`AttributeTable`].
 ///
 /// ```
 /// let manifest = cachebust::Manifest::from_json(r#"{"/a.png": "1"}"#)?;
@@ -258,6 +185,12 @@ pub use value::Busted;
 pub fn rewrite_str(html: &str, manifest: Manifest) -> Result<String, Error> {
     Ok(Builder::new(manifest).build()?.rewrite_str(html).0)
 }
+
+/// The rules every entry point keeps: what is rewritten, how references resolve, how
+/// versions are written, what is never touched, the guarantees, the report, and the
+/// decisions taken where the rules were silent. (The repository's `docs/RULES.md`.)
+#[doc = include_str!("../docs/RULES.md")]
+pub mod rules {}
 
 /// The README's examples, run as doc tests so that they stay true.
 #[doc = include_str!("../README.md")]

@@ -1,4 +1,4 @@
-//! What a run did to each reference it found (SPEC §7).
+//! What a run did to each reference it found (RULES §7).
 
 use crate::listing::Reference;
 use serde::Serialize;

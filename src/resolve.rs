@@ -1,4 +1,4 @@
-//! From a reference as written to the asset it names and its manifest entry (SPEC §3, §5).
+//! From a reference as written to the asset it names and its manifest entry (RULES §3, §5).
 //!
 //! A reference is resolved against the document base (the first `<base href>`, else the
 //! page URL). Its host decides the scope: a *site host* (the page's host and configured
@@ -403,7 +403,7 @@ fn parts_path(origin: &str, offset: usize) -> Range<usize> {
     path.start + offset..path.end + offset
 }
 
-/// Signed URLs (SPEC §5): a new parameter would break the signature.
+/// Signed URLs (RULES §5): a new parameter would break the signature.
 fn is_signed(url: &Url) -> bool {
     is_signed_parts(url.host_str().unwrap_or_default(), url.path(), url.query())
 }

@@ -1,4 +1,4 @@
-//! Writing a version into a reference with the smallest edit (SPEC §4).
+//! Writing a version into a reference with the smallest edit (RULES §4).
 //!
 //! - query style: `a.jpg` → `a.jpg?vh=V`, `a.jpg?w=5` → `a.jpg?w=5&vh=V`, `a.jpg#x` →
 //!   `a.jpg?vh=V#x`; an existing `vh=` has its value replaced (every one of them, so a

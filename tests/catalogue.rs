@@ -1,5 +1,5 @@
 //! The catalogue of hostile inputs (issue "nothing lost, nothing broken"): each with its
-//! expected outcome per SPEC.
+//! expected outcome per the rules (docs/RULES.md).
 
 mod common;
 
@@ -223,7 +223,7 @@ fn url_traps() {
     assert_eq!(
         b.bust_url("/img/a%2Fb.png").url,
         "/img/a%2Fb.png?vh=sl",
-        "%2F decodes to / (SPEC §1)"
+        "%2F decodes to / (RULES §1)"
     );
     assert_eq!(
         b.bust_url("/img/caf\u{e9}.png").url,

@@ -1,4 +1,4 @@
-//! SPEC §6.5: every ASCII-compatible encoding round-trips; invalid bytes pass through.
+//! RULES §6.5: every ASCII-compatible encoding round-trips; invalid bytes pass through.
 
 use cachebust::{Builder, Buster, Manifest};
 

@@ -1,4 +1,4 @@
-//! SPEC §6.6: memory is bounded by configuration; what cannot be rewritten within the bounds
+//! RULES §6.6: memory is bounded by configuration; what cannot be rewritten within the bounds
 //! passes through unchanged, and the report says so.
 
 mod common;

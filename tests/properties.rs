@@ -1,4 +1,4 @@
-//! Property tests for the guarantees of SPEC §6.
+//! Property tests for the guarantees of RULES §6.
 
 mod common;
 
@@ -70,7 +70,7 @@ fn quoted(value: String) -> impl Strategy<Value = String> {
     })
 }
 
-/// Pieces of HTML around the references the SPEC names, and hostile text between them.
+/// Pieces of HTML around the references the rules name, and hostile text between them.
 fn piece() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
         (

@@ -1,4 +1,4 @@
-//! Stylesheets as documents (SPEC §2): every CSS case in a `.css` of a sub-folder, the
+//! Stylesheets as documents (RULES §2): every CSS case in a `.css` of a sub-folder, the
 //! encoding decided as a browser decides it, invalid bytes in legacy multi-byte encodings,
 //! and the guarantees of §6 for stylesheets.
 
@@ -19,7 +19,7 @@ fn sheet(url: &str) -> Buster {
         .unwrap()
 }
 
-/// Every CSS context of SPEC §2, in a stylesheet at /css/theme/dark.css: its references
+/// Every CSS context of RULES §2, in a stylesheet at /css/theme/dark.css: its references
 /// resolve against the stylesheet's URL, not a page's.
 #[test]
 fn every_css_case_relative_to_a_stylesheet_in_a_sub_folder() {
@@ -218,7 +218,7 @@ fn css_input() -> impl Strategy<Value = Vec<u8>> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
-    /// SPEC §6 for stylesheets: the empty manifest is the identity, a second run changes
+    /// RULES §6 for stylesheets: the empty manifest is the identity, a second run changes
     /// nothing, a stream in any chunks gives the whole document's output, and the bytes
     /// outside the versions are the input's.
     #[test]

@@ -236,7 +236,7 @@ pub fn passthrough(html: &[u8], out: &mut Vec<u8>) {
     rewriter.end().unwrap();
 }
 
-/// lol_html with the selector set a straightforward implementation of SPEC §2 registers
+/// lol_html with the selector set a straightforward implementation of RULES §2 registers
 /// (one selector per element/attribute row, `[style]`, a `style` text handler), handlers
 /// empty.
 pub fn floor(html: &[u8], out: &mut Vec<u8>) {

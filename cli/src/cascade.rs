@@ -1,4 +1,4 @@
-//! Versions that cascade (SPEC §4): every asset of a directory hashed, and a stylesheet's
+//! Versions that cascade (RULES §4): every asset of a directory hashed, and a stylesheet's
 //! version the hash of its bytes *after* its own references are rewritten, so that a
 //! changed image changes the URL of every stylesheet that uses it, and of every stylesheet
 //! that `@import`s (or otherwise references) that one.

@@ -1,4 +1,4 @@
-//! Renamed copies (`--rename`, SPEC §4), for caches whose key ignores the query string
+//! Renamed copies (`--rename`, RULES §4), for caches whose key ignores the query string
 //! (CloudFront's default cache policy): beside each asset, a copy named by its version
 //! (`img/a.png` -> `img/a.3f9a2c1b7d.png`), and references pointed at the copies as rename
 //! entries point them (a relative reference stays relative). The original stays, for URLs

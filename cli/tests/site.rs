@@ -1,4 +1,4 @@
-//! The whole site (SPEC §4): stylesheets rewritten as documents, every asset versioned,
+//! The whole site (RULES §4): stylesheets rewritten as documents, every asset versioned,
 //! and versions that cascade from an image to the stylesheets that use it, to those that
 //! import those, to the pages that link them.
 
@@ -402,7 +402,7 @@ fn out_keeps_the_modes_of_files_and_directories() {
     assert_eq!(mode(&out.join("css")), mode(&site.join("css")));
 }
 
-/// `--attr` adds attributes (the lazy loaders SPEC §2 lists are in the table already), and
+/// `--attr` adds attributes (the lazy loaders RULES §2 lists are in the table already), and
 /// `cachebust.toml` holds the same flags, those on the command line winning.
 #[test]
 fn attributes_from_flags_and_from_cachebust_toml() {

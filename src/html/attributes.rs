@@ -1,4 +1,4 @@
-//! Which attributes hold asset references (SPEC §2), as a table callers can extend or trim.
+//! Which attributes hold asset references (RULES §2), as a table callers can extend or trim.
 
 use std::fmt;
 use std::sync::Arc;
@@ -116,7 +116,7 @@ pub struct Rule {
     pub condition: Condition,
 }
 
-/// The attributes that hold asset references. [`AttributeTable::default`] is SPEC §2;
+/// The attributes that hold asset references. [`AttributeTable::default`] is RULES §2;
 /// `<style>` and `<noscript>` contents are always handled and are not rows of the table.
 ///
 /// ```

@@ -1,6 +1,6 @@
 //! Normalised asset keys: how manifest keys and page references are made comparable.
 //!
-//! SPEC §1: host lower-cased, default port dropped, `.`/`..` resolved (all three done by the
+//! RULES §1: host lower-cased, default port dropped, `.`/`..` resolved (all three done by the
 //! `url` parser), path percent-decoded with invalid UTF-8 left encoded, scheme ignored.
 
 use percent_encoding::percent_decode_str;

@@ -1,4 +1,4 @@
-//! The version manifest: which asset has which version (SPEC §1).
+//! The version manifest: which asset has which version (RULES §1).
 //!
 //! The native format is one JSON object mapping keys to versions:
 //!
@@ -154,7 +154,7 @@ pub struct Diff {
 /// The longest version a manifest accepts.
 pub const MAX_VERSION_LEN: usize = 64;
 
-/// Checks that `version` is a valid version token (SPEC §1), or says why not.
+/// Checks that `version` is a valid version token (RULES §1), or says why not.
 ///
 /// ```
 /// assert!(cachebust::manifest::check_version("3f9a-2.1_~").is_ok());

@@ -198,10 +198,8 @@ impl Checked {
             if let Some(page) = &finding.page {
                 out.push_str(&format!("  on {page}\n"));
             }
-            out.push_str(&format!(
-                "  {}\n  fix: {}\n",
-                finding.detail, finding.remedy
-            ));
+            out.push_str(&wrap(&finding.detail, "  ", "    "));
+            out.push_str(&wrap(&format!("fix: {}", finding.remedy), "  ", "    "));
         }
         for error in &self.errors {
             out.push_str(&format!("error: {error}\n"));
@@ -256,5 +254,50 @@ impl Checked {
             "hosts": self.hosts,
         });
         Ok(serde_json::to_string_pretty(&value)? + "\n")
+    }
+}
+
+/// Terminal-friendly lines: `text` broken at spaces before 100 columns, the first line
+/// after `first`, the others after `rest`. A word longer than a line (a URL) stands alone.
+fn wrap(text: &str, first: &str, rest: &str) -> String {
+    const WIDTH: usize = 100;
+    let mut out = String::from(first);
+    let mut column = first.len();
+    let mut line_empty = true;
+    for word in text.split(' ') {
+        if !line_empty && column + 1 + word.len() > WIDTH {
+            out.push('\n');
+            out.push_str(rest);
+            column = rest.len();
+            line_empty = true;
+        }
+        if !line_empty {
+            out.push(' ');
+            column += 1;
+        }
+        out.push_str(word);
+        column += word.len();
+        line_empty = false;
+    }
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wraps_at_spaces_and_keeps_every_word() {
+        let text = "word ".repeat(60);
+        let wrapped = wrap(text.trim_end(), "  ", "    ");
+        assert!(wrapped.lines().all(|l| l.len() <= 100), "{wrapped}");
+        assert!(wrapped.lines().skip(1).all(|l| l.starts_with("    word")));
+        assert_eq!(wrapped.split_whitespace().count(), 60);
+        let long = format!("see {}", "x".repeat(150));
+        assert_eq!(
+            wrap(&long, "", "  "),
+            format!("see\n  {}\n", "x".repeat(150))
+        );
     }
 }
