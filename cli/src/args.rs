@@ -349,6 +349,11 @@ pub struct RewriteArgs {
     /// Write nothing; exit 1 if any file would change.
     #[arg(long)]
     pub check: bool,
+    /// Print every reference, one a line on stdout (FILE, outcome, text, URL, manifest key,
+    /// version carried, version due; tab-separated, `-` for none), and write nothing, as
+    /// --check.
+    #[arg(long, conflicts_with_all = ["out", "rename"])]
+    pub list: bool,
     /// Exit 1 if any in-scope reference has no entry.
     #[arg(long)]
     pub strict: bool,

@@ -49,7 +49,9 @@ struct Summary<'a> {
     missing_examples: &'a [String],
 }
 
-pub fn run(args: RewriteArgs) -> Result<ExitCode> {
+pub fn run(mut args: RewriteArgs) -> Result<ExitCode> {
+    // A listing writes nothing: it is a check that prints what it saw.
+    args.check |= args.list;
     // Everything that can be wrong with the flags or the manifest is found before any file
     // is touched.
     let base = site_url(&args.base_url)?;
@@ -120,7 +122,9 @@ pub fn run(args: RewriteArgs) -> Result<ExitCode> {
     let (loaded, found) = pool.install(|| rayon::join(load, find_pages));
     let (manifest, renamed) = loaded?;
     let buster = manifests::rules(
-        Builder::new(manifest).with_page_url(base.as_str()),
+        Builder::new(manifest)
+            .with_page_url(base.as_str())
+            .with_reference_list(args.list),
         &args.rules,
     )
     .build()?;
@@ -636,6 +640,9 @@ fn summarize(
     let mut total = Report::default();
     let mut warnings = Vec::new();
     let mut would_change = Vec::new();
+    if args.list {
+        print_list(results)?;
+    }
     for result in results {
         total.merge(&result.report);
         for warning in &result.report.warnings {
@@ -657,7 +664,8 @@ fn summarize(
     if args.check {
         would_change.extend(copies.iter().map(|p| p.display().to_string()));
     }
-    for path in &would_change {
+    // With --list, stdout is the listing's alone (the summary on stderr counts them).
+    for path in would_change.iter().filter(|_| !args.list) {
         println!("{path}");
     }
     match args.report {
@@ -726,4 +734,39 @@ fn human(files: usize, changed: usize, check: bool, report: &Report) -> String {
         }
     }
     out
+}
+
+/// `--list`: a line per reference, tab-separated: the file, the outcome (a skip's reason
+/// after `skipped:`), the text as written, the URL it resolves to, the manifest key, the
+/// version it carries and the one due; `-` for none.
+fn print_list(results: &[FileResult]) -> Result<()> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let field = |text: Option<&str>| match text {
+        None | Some("") => "-".to_owned(),
+        Some(text) => text.replace(['\t', '\n', '\r'], " "),
+    };
+    for result in results {
+        let file = result.path.display().to_string();
+        for reference in &result.report.references {
+            let outcome = match reference.outcome {
+                cachebust::Outcome::Rewritten => "rewritten".to_owned(),
+                cachebust::Outcome::Current => "current".to_owned(),
+                cachebust::Outcome::Missing => "missing".to_owned(),
+                cachebust::Outcome::Skipped(reason) => format!("skipped:{reason}"),
+                _ => "other".to_owned(),
+            };
+            writeln!(
+                out,
+                "{}\t{outcome}\t{}\t{}\t{}\t{}\t{}",
+                field(Some(&file)),
+                field(Some(&reference.text)),
+                field(reference.url.as_ref().map(url::Url::as_str)),
+                field(reference.key.as_deref()),
+                field(reference.carries.as_deref()),
+                field(reference.version.as_deref()),
+            )
+            .context("writing stdout")?;
+        }
+    }
+    out.flush().context("writing stdout")
 }

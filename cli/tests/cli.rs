@@ -980,3 +980,59 @@ fn encoding_and_cdn_domain_flags() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn rewrite_list_prints_every_reference_and_writes_nothing() {
+    let tmp = TempDir::new().unwrap();
+    let site = tmp.path().join("site");
+    let page = site.join("blog/index.html");
+    std::fs::create_dir_all(page.parent().unwrap()).unwrap();
+    let html = r#"<img src="../img/a.png?vh=old" srcset="/img/b.png?vh=b1 2x"><img src="data:,x">"#;
+    write(&page, html);
+    let manifest = tmp.path().join("v.json");
+    write(&manifest, r#"{"/img/a.png": "new", "/img/b.png": "b1"}"#);
+    let out = cachebust()
+        .args(["rewrite"])
+        .arg(&site)
+        .args(["--list", "--base-url", "https://e.com/", "-m"])
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "as --check: a file would change"
+    );
+    let file = page.display().to_string();
+    let lines: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            format!(
+                "{file}\trewritten\t../img/a.png?vh=old\thttps://e.com/img/a.png?vh=old\t/img/a.png\told\tnew"
+            ),
+            format!(
+                "{file}\tcurrent\t/img/b.png?vh=b1\thttps://e.com/img/b.png?vh=b1\t/img/b.png\tb1\tb1"
+            ),
+            format!("{file}\tskipped:scheme\tdata:,x\tdata:,x\t-\t-\t-"),
+        ]
+    );
+    assert_eq!(
+        std::fs::read_to_string(&page).unwrap(),
+        html,
+        "nothing written"
+    );
+    cachebust()
+        .args(["rewrite"])
+        .arg(&site)
+        .args(["--list", "--out"])
+        .arg(tmp.path().join("out"))
+        .args(["-m"])
+        .arg(&manifest)
+        .assert()
+        .code(2);
+}
