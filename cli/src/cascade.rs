@@ -33,7 +33,12 @@ pub const VERSION_LEN: usize = 10;
 
 /// The version of `bytes`.
 pub fn version_of(bytes: &[u8]) -> String {
-    blake3::hash(bytes).to_hex()[..VERSION_LEN].to_owned()
+    version_of_digest(&blake3::hash(bytes))
+}
+
+/// The version of bytes whose blake3 digest is `digest` (hashed as they streamed).
+pub fn version_of_digest(digest: &blake3::Hash) -> String {
+    digest.to_hex()[..VERSION_LEN].to_owned()
 }
 
 /// One file to version: where it is, and the key it is served at.

@@ -543,3 +543,42 @@ fn human_report_and_bad_input() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/list"));
 }
+
+/// An asset larger than any body verify holds (a video, say) is hashed as it streams: its
+/// version checks out, and a changed byte shows.
+#[test]
+fn a_large_asset_is_hashed_as_it_streams() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("public");
+    let big: Vec<u8> = (0..40u32 << 20).map(|i| (i % 251) as u8).collect();
+    write(&root, "media/big.bin", &big);
+    write(
+        &root,
+        "index.html",
+        br#"<video src="/media/big.bin"></video>"#,
+    );
+    rewrite(&root);
+    let origin = start_origin(root.clone());
+    let base = format!("http://{origin}/");
+    let hash = root.to_str().unwrap();
+    let args = [hash, "--base-url", &base, "--hash", hash];
+    let (out, json) = verify(&args);
+    assert_eq!(out.status.code(), Some(0), "{json:#}");
+    assert_eq!(json["hashed"], 1);
+    // The served file changes under the same URL (the manifest is the page's, made before).
+    let manifest = dir.path().join("versions.json");
+    let made = cachebust()
+        .arg("manifest")
+        .arg(&root)
+        .arg("-o")
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    assert!(made.status.success());
+    let mut changed = big;
+    changed[30 << 20] ^= 1;
+    write(&root, "media/big.bin", &changed);
+    let (out, json) = verify(&[hash, "--base-url", &base, "-m", manifest.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{json:#}");
+    assert_eq!(kinds(&json)[0].0, "stale-bytes", "{json:#}");
+}

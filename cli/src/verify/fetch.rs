@@ -5,7 +5,7 @@
 
 use bytes::Bytes;
 use http::{HeaderMap, Request, StatusCode, header};
-use http_body_util::{BodyExt, Empty, Limited};
+use http_body_util::{BodyExt, Empty};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::{Client, connect::HttpConnector};
 use hyper_util::rt::TokioExecutor;
@@ -42,20 +42,46 @@ pub struct Fetched {
     pub url: Url,
     pub status: StatusCode,
     pub headers: HeaderMap,
-    /// Decoded.
+    /// Decoded; empty when only its digest was wanted.
     pub body: Bytes,
+    /// The blake3 digest of the decoded body, when asked for.
+    pub digest: Option<blake3::Hash>,
+    /// A stylesheet: `text/css`, or no media type and a `.css` path.
+    pub stylesheet: bool,
+}
+
+/// What to keep of a body.
+#[derive(Debug, Clone, Copy)]
+pub enum Want {
+    /// The body, up to this many bytes (more is an error).
+    Body(usize),
+    /// Its digest, whatever its size (an image or a video is hashed as it streams, never
+    /// held); a stylesheet's body too, up to the limit, to be read in turn.
+    Digest { stylesheet_limit: usize },
+}
+
+fn media_type(headers: &HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+}
+
+fn is_stylesheet(headers: &HeaderMap, url: &Url) -> bool {
+    match media_type(headers).as_str() {
+        "text/css" => true,
+        "" => crate::cascade::is_stylesheet(url.path()),
+        _ => false,
+    }
 }
 
 impl Fetched {
     /// The media type, lower case, without parameters (`text/html`).
     pub fn media_type(&self) -> String {
-        self.headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase()
+        media_type(&self.headers)
     }
 }
 
@@ -81,12 +107,12 @@ impl Fetcher {
         })
     }
 
-    /// GETs `url`, following redirects; the body is read up to `limit` bytes (decoded).
+    /// GETs `url`, following redirects; the body (decoded) is read as `want` says.
     /// An error says what failed, for the report.
-    pub async fn get(&self, url: &Url, limit: usize) -> Result<Fetched, String> {
+    pub async fn get(&self, url: &Url, want: Want) -> Result<Fetched, String> {
         let mut url = url.clone();
         for _ in 0..=MAX_REDIRECTS {
-            let fetched = self.get_once(&url, limit).await?;
+            let fetched = self.get_once(&url, want).await?;
             if !fetched.status.is_redirection() {
                 return Ok(fetched);
             }
@@ -108,10 +134,10 @@ impl Fetcher {
     }
 
     /// One GET, tried again on what may pass.
-    async fn get_once(&self, url: &Url, limit: usize) -> Result<Fetched, String> {
+    async fn get_once(&self, url: &Url, want: Want) -> Result<Fetched, String> {
         let mut attempt = 0;
         loop {
-            let result = self.attempt(url, limit).await;
+            let result = self.attempt(url, want).await;
             let passing = match &result {
                 Ok(fetched) => matches!(fetched.status.as_u16(), 502..=504),
                 Err(_) => true,
@@ -124,7 +150,7 @@ impl Fetcher {
         }
     }
 
-    async fn attempt(&self, url: &Url, limit: usize) -> Result<Fetched, String> {
+    async fn attempt(&self, url: &Url, want: Want) -> Result<Fetched, String> {
         let _permit = self.permits.acquire().await.expect("never closed");
         self.pace().await;
         self.sent.fetch_add(1, Ordering::Relaxed);
@@ -143,23 +169,39 @@ impl Fetcher {
                 .oneshot(request)
                 .await
                 .map_err(|e| crate::client::chain(&e))?;
-            let (parts, body) = response.into_parts();
-            let body = Limited::new(body, limit)
-                .collect()
-                .await
-                .map_err(|e| {
-                    if e.is::<http_body_util::LengthLimitError>() {
-                        format!("the body is larger than {limit} bytes")
-                    } else {
-                        format!("reading the body: {}", crate::client::chain(&*e))
+            let (parts, mut body) = response.into_parts();
+            let stylesheet = is_stylesheet(&parts.headers, url);
+            let (keep, mut hasher) = match want {
+                Want::Body(limit) => (Some(limit), None),
+                Want::Digest { stylesheet_limit } => (
+                    stylesheet.then_some(stylesheet_limit),
+                    Some(blake3::Hasher::new()),
+                ),
+            };
+            let mut kept = Vec::new();
+            while let Some(frame) = body.frame().await {
+                let frame = frame
+                    .map_err(|e| format!("reading the body: {}", crate::client::chain(&*e)))?;
+                let Ok(data) = frame.into_data() else {
+                    continue;
+                };
+                if let Some(hasher) = &mut hasher {
+                    hasher.update(&data);
+                }
+                if let Some(limit) = keep {
+                    if kept.len() + data.len() > limit {
+                        return Err(format!("the body is larger than {limit} bytes"));
                     }
-                })?
-                .to_bytes();
+                    kept.extend_from_slice(&data);
+                }
+            }
             Ok::<_, String>(Fetched {
                 url: url.clone(),
                 status: parts.status,
                 headers: parts.headers,
-                body,
+                body: Bytes::from(kept),
+                digest: hasher.map(|h| h.finalize()),
+                stylesheet,
             })
         };
         match tokio::time::timeout(self.timeout, exchange).await {

@@ -33,7 +33,7 @@ use crate::args::VerifyArgs;
 use crate::{cascade, manifests};
 use anyhow::{Context, Result, bail};
 use cachebust::{Buster, Entry, Outcome, Reference};
-use fetch::{Fetched, Fetcher};
+use fetch::{Fetched, Fetcher, Want};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand::Rng;
 use rand::distr::Alphanumeric;
@@ -46,8 +46,11 @@ use url::Url;
 
 /// The largest page read.
 const MAX_PAGE_BYTES: usize = 32 << 20;
-/// The largest asset read (and hashed).
-const MAX_ASSET_BYTES: usize = 256 << 20;
+/// The largest stylesheet read (other assets are hashed as they stream, never held).
+const MAX_STYLESHEET_BYTES: usize = 32 << 20;
+const ASSET: Want = Want::Digest {
+    stylesheet_limit: MAX_STYLESHEET_BYTES,
+};
 /// Rounds of stylesheets found in stylesheets (`@import` chains) followed.
 const MAX_STYLESHEET_ROUNDS: usize = 4;
 
@@ -239,7 +242,7 @@ async fn check(args: &VerifyArgs, plan: Plan) -> Result<Checked> {
     let plan = Arc::new(plan);
     let mut assets: BTreeMap<Url, Asset> = BTreeMap::new();
     let mut seen_findings = HashSet::new();
-    let fetched_pages = fetch_all(&fetcher, &pages, MAX_PAGE_BYTES, &progress).await;
+    let fetched_pages = fetch_all(&fetcher, &pages, Want::Body(MAX_PAGE_BYTES), &progress).await;
     for (page, result) in pages.iter().zip(fetched_pages) {
         let fetched = match result {
             Ok(fetched) => fetched,
@@ -296,7 +299,7 @@ async fn check(args: &VerifyArgs, plan: Plan) -> Result<Checked> {
         progress.set_length(round.len() as u64);
         progress.set_position(0);
         progress.set_message("assets");
-        let results = fetch_all(&fetcher, &round, MAX_ASSET_BYTES, &progress).await;
+        let results = fetch_all(&fetcher, &round, ASSET, &progress).await;
         for (url, result) in round.iter().zip(results) {
             done.insert(url.clone());
             checked.assets += 1;
@@ -325,7 +328,8 @@ async fn check(args: &VerifyArgs, plan: Plan) -> Result<Checked> {
                 };
                 if let Some(expected) = expected.filter(|v| cascade::is_version(v)) {
                     checked.hashed += 1;
-                    let got = cascade::version_of(&fetched.body);
+                    let digest = fetched.digest.as_ref().expect("assets are hashed");
+                    let got = cascade::version_of_digest(digest);
                     if got != expected {
                         let seen = cache::read(&fetched.headers);
                         push_finding(
@@ -338,7 +342,7 @@ async fn check(args: &VerifyArgs, plan: Plan) -> Result<Checked> {
                 }
             }
             bodies_ok.push(url.clone());
-            if is_stylesheet(&fetched) {
+            if fetched.stylesheet {
                 let buster = plan
                     .buster
                     .for_page(url.as_str())
@@ -513,11 +517,6 @@ fn authority(url: &Url) -> String {
     }
 }
 
-fn is_stylesheet(fetched: &Fetched) -> bool {
-    fetched.media_type() == "text/css"
-        || (fetched.media_type().is_empty() && cascade::is_stylesheet(fetched.url.path()))
-}
-
 /// Asks for each sample twice with a version never used; what the host's cache did.
 async fn probe_host(
     fetcher: &Fetcher,
@@ -532,7 +531,7 @@ async fn probe_host(
             .map(char::from)
             .collect();
         let probe = with_param(url, param, &format!("cbverify{token}"));
-        let first = fetcher.get(&probe, MAX_ASSET_BYTES).await?;
+        let first = fetcher.get(&probe, ASSET).await?;
         let first_seen = cache::read(&first.headers);
         if first_seen.status == cache::Status::Hit {
             progress.inc(1);
@@ -543,7 +542,7 @@ async fn probe_host(
                 evidence: first_seen.evidence,
             });
         }
-        let second = fetcher.get(&probe, MAX_ASSET_BYTES).await?;
+        let second = fetcher.get(&probe, ASSET).await?;
         let second_seen = cache::read(&second.headers);
         progress.inc(1);
         if first_seen.status == cache::Status::Miss && second_seen.status == cache::Status::Hit {
@@ -573,7 +572,7 @@ async fn probe_host(
 async fn fetch_all(
     fetcher: &Arc<Fetcher>,
     urls: &[Url],
-    limit: usize,
+    want: Want,
     progress: &ProgressBar,
 ) -> Vec<Result<Fetched, String>> {
     let mut tasks = tokio::task::JoinSet::new();
@@ -582,7 +581,7 @@ async fn fetch_all(
         let url = url.clone();
         let progress = progress.clone();
         tasks.spawn(async move {
-            let result = fetcher.get(&url, limit).await;
+            let result = fetcher.get(&url, want).await;
             progress.inc(1);
             (index, result)
         });

@@ -1,7 +1,7 @@
 //! Which pages to check: a sitemap's (index files followed), a list's, or a site
 //! directory's mapped to the URLs they are served at.
 
-use super::fetch::Fetcher;
+use super::fetch::{Fetcher, Want};
 use crate::files;
 use anyhow::{Context, Result, bail};
 use std::collections::{HashSet, VecDeque};
@@ -25,7 +25,7 @@ pub async fn from_sitemap(fetcher: &Fetcher, sitemap: &Url, max: usize) -> (Vec<
         if pages.len() >= max {
             break;
         }
-        let fetched = match fetcher.get(&map, MAX_SITEMAP_BYTES).await {
+        let fetched = match fetcher.get(&map, Want::Body(MAX_SITEMAP_BYTES)).await {
             Ok(fetched) if fetched.status.is_success() => fetched,
             Ok(fetched) => {
                 problems.push(format!("sitemap {map}: HTTP {}", fetched.status.as_u16()));
