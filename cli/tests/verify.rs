@@ -234,14 +234,24 @@ fn sitemaps(root: &Path, cdn: u16) {
 }
 
 fn rewrite(root: &Path) {
-    let out = cachebust()
-        .arg("rewrite")
-        .arg(root)
-        .arg("--hash")
-        .arg(root)
-        .args(["--base-url", "http://127.0.0.1/", "-q"])
-        .output()
-        .unwrap();
+    let mut command = cachebust();
+    command.arg("rewrite").arg(root).arg("--hash").arg(root);
+    succeed(command.args(["--base-url", "http://127.0.0.1/", "-q"]));
+}
+
+/// `cachebust manifest ROOT -o MANIFEST`: the versions as they are now.
+fn manifest_of(root: &Path, manifest: &Path) {
+    succeed(
+        cachebust()
+            .arg("manifest")
+            .arg(root)
+            .arg("-o")
+            .arg(manifest),
+    );
+}
+
+fn succeed(command: &mut Command) {
+    let out = command.output().unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -398,18 +408,7 @@ fn findings_of_pages_and_assets() {
     write(&root, "gone.html", br#"<img src="/img/gone.png">"#);
     rewrite(&root);
     let manifest = dir.path().join("versions.json");
-    let out = cachebust()
-        .args(["manifest"])
-        .arg(&root)
-        .arg("--out")
-        .arg(&manifest)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    manifest_of(&root, &manifest);
     std::fs::remove_file(root.join("img/gone.png")).unwrap();
     // Written after the rewrite: one skipped cachebust, one carries an older version.
     write(&root, "plain.html", br#"<img src="/img/b.png">"#);
@@ -567,14 +566,7 @@ fn a_large_asset_is_hashed_as_it_streams() {
     assert_eq!(json["hashed"], 1);
     // The served file changes under the same URL (the manifest is the page's, made before).
     let manifest = dir.path().join("versions.json");
-    let made = cachebust()
-        .arg("manifest")
-        .arg(&root)
-        .arg("-o")
-        .arg(&manifest)
-        .output()
-        .unwrap();
-    assert!(made.status.success());
+    manifest_of(&root, &manifest);
     let mut changed = big;
     changed[30 << 20] ^= 1;
     write(&root, "media/big.bin", &changed);
