@@ -2,7 +2,8 @@
 //! from disk, and Debian's nginx in front of it as the CDN, twice: one cache keyed without
 //! the query string (`$scheme$host$uri`, as a CloudFront behaviour that forwards no query
 //! string), one keyed with it. Both cache only `/img/` and `/css/` (pages pass through, as
-//! a CDN set up for short-lived pages would) and say `X-Cache-Status`.
+//! a CDN set up for short-lived pages would) and say `X-Cache-Status`; pages, stylesheets
+//! and sitemaps come gzipped, as most CDNs send them.
 //!
 //! nginx is installed by `.ci/run`; without it these tests say so and pass.
 
@@ -140,6 +141,7 @@ fn start_cdns(dir: &Path, origin: SocketAddr) -> Option<(Nginx, u16, u16)> {
         "{user} daemon off; worker_processes 1; pid {d}/nginx.pid; error_log {d}/error.log;\n\
          events {{ worker_connections 256; }}\n\
          http {{ access_log off;\n\
+           gzip on; gzip_min_length 0; gzip_types text/css application/xml;\n\
            client_body_temp_path {d}/body; proxy_temp_path {d}/proxy; fastcgi_temp_path {d}/fcgi;\n\
            uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;\n\
            proxy_cache_path {d}/cache-a keys_zone=ignoring:1m;\n\
@@ -173,6 +175,21 @@ fn start_cdns(dir: &Path, origin: SocketAddr) -> Option<(Nginx, u16, u16)> {
         }
     }
     Some((server, ignoring, keyed))
+}
+
+/// The status line and header fields of a GET that accepts gzip.
+fn response_head(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let text = String::from_utf8_lossy(&response);
+    text.split("\r\n\r\n").next().unwrap_or_default().to_owned()
 }
 
 fn write(root: &Path, path: &str, bytes: &[u8]) {
@@ -422,6 +439,14 @@ fn findings_of_pages_and_assets() {
         return;
     };
     sitemaps(&root, keyed);
+    // The CDN compresses pages and sitemaps, as most do: verify reads them decoded.
+    for path in ["/", &format!("/sitemap-{keyed}.xml")] {
+        let head = response_head(keyed, path);
+        assert!(
+            head.to_ascii_lowercase().contains("content-encoding: gzip"),
+            "{head}"
+        );
+    }
     let m = manifest.to_str().unwrap();
     let sitemap = format!("http://127.0.0.1:{keyed}/sitemap-{keyed}.xml");
     let (out, json) = verify(&[&sitemap, "-m", m]);
