@@ -114,6 +114,32 @@
 //! # Ok::<(), cachebust::Error>(())
 //! ```
 //!
+//! # Listing a page's references
+//!
+//! To check a page rather than rewrite it (is every image versioned, and with the
+//! manifest's version?), build the buster [`with_reference_list`](Builder::with_reference_list):
+//! the report then holds a [`Reference`] per reference, with the URL it resolves to, its
+//! manifest key, what the rewriter would do, the version it carries and the one due. This
+//! is what `cachebust verify` reads deployed pages with.
+//!
+//! ```
+//! use cachebust::{Builder, Manifest, Outcome};
+//! let manifest = Manifest::from_json(r#"{"/img/a.png": "v2", "/img/b.png": "b1"}"#)?;
+//! let buster = Builder::new(manifest)
+//!     .with_page_url("https://www.example.com/")
+//!     .with_reference_list(true)
+//!     .build()?;
+//! let (_, report) = buster.rewrite_str(r#"<img src="/img/a.png?vh=v1"><img src="/img/b.png">"#);
+//! let stale: Vec<_> = report
+//!     .references
+//!     .iter()
+//!     .filter(|r| r.outcome == Outcome::Rewritten)
+//!     .map(|r| (r.text.as_str(), r.carries.as_deref(), r.version.as_deref()))
+//!     .collect();
+//! assert_eq!(stale, [("/img/a.png?vh=v1", Some("v1"), Some("v2")), ("/img/b.png", None, Some("b1"))]);
+//! # Ok::<(), cachebust::Error>(())
+//! ```
+//!
 //! # What is rewritten, and how references resolve
 //!
 //! The [`AttributeTable`] lists the attributes that hold references (`img src`, `srcset`,
