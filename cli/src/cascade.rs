@@ -98,15 +98,9 @@ pub fn is_version(text: &str) -> bool {
 
 /// The version in the name of a renamed copy (`a.0123456789.png`: `0123456789`).
 pub fn version_in_copy(path: &str) -> Option<&str> {
-    original_of(path)?;
     let name = path.rsplit('/').next().unwrap_or(path);
     let parts: Vec<&str> = name.split('.').collect();
-    let at = if parts.len() >= 3 && is_version(parts[parts.len() - 2]) {
-        parts.len() - 2
-    } else {
-        1
-    };
-    Some(parts[at])
+    version_part(&parts).map(|at| parts[at])
 }
 
 /// The path of the file `path` is a renamed copy of, when its name has the shape of one
@@ -115,15 +109,7 @@ pub fn version_in_copy(path: &str) -> Option<&str> {
 pub fn original_of(path: &str) -> Option<String> {
     let (dir, name) = path.rsplit_once('/').map_or(("", path), |(d, n)| (d, n));
     let mut parts: Vec<&str> = name.split('.').collect();
-    let hex = is_version;
-    let at = match parts.len() {
-        n if n >= 3 && hex(parts[n - 2]) => n - 2,
-        2 if hex(parts[1]) => 1,
-        _ => return None,
-    };
-    if parts[..at].concat().is_empty() {
-        return None;
-    }
+    let at = version_part(&parts)?;
     parts.remove(at);
     let name = parts.join(".");
     Some(if path.contains('/') {
@@ -131,6 +117,18 @@ pub fn original_of(path: &str) -> Option<String> {
     } else {
         name
     })
+}
+
+/// Where the version stands among the dot-separated parts of a renamed copy's name (before
+/// the extension, or last in a name without one), when the name has that shape and
+/// something before the version.
+fn version_part(parts: &[&str]) -> Option<usize> {
+    let at = match parts.len() {
+        n if n >= 3 && is_version(parts[n - 2]) => n - 2,
+        2 if is_version(parts[1]) => 1,
+        _ => return None,
+    };
+    (!parts[..at].iter().all(|p| p.is_empty())).then_some(at)
 }
 
 /// Older renamed copies of an asset, by the asset's key: references to them are pointed at
@@ -145,10 +143,12 @@ pub fn manifest_of(
     aliases: &Aliases,
 ) -> Result<Manifest> {
     match style {
-        Style::Query => {
-            let json = serde_json::to_string(versions)?;
-            Manifest::from_json(&json).context("the versions so far")
-        }
+        Style::Query => Manifest::from_versions(
+            versions
+                .iter()
+                .map(|(key, version)| (key.clone(), version.clone())),
+        )
+        .context("the versions so far"),
         Style::Rename => {
             let mut manifest = Manifest::new();
             for (key, version) in versions {
@@ -478,6 +478,7 @@ mod tests {
         ] {
             assert_eq!(copy_path(path, v), copy);
             assert_eq!(original_of(copy).as_deref(), Some(path), "{copy}");
+            assert_eq!(version_in_copy(copy), Some(v), "{copy}");
         }
         for not_a_copy in [
             "img/a.png",
@@ -487,6 +488,7 @@ mod tests {
             "img/a.ABCDEF0123.png",
         ] {
             assert_eq!(original_of(not_a_copy), None, "{not_a_copy}");
+            assert_eq!(version_in_copy(not_a_copy), None, "{not_a_copy}");
         }
     }
 

@@ -87,10 +87,9 @@ pub fn hashed(
         for warning in &hashed.warnings {
             eprintln!("cachebust: warning: {warning}");
         }
-        let hashed = hashed.versions;
-        let json = serde_json::to_string(&hashed)?;
         manifest.extend(
-            Manifest::from_json(&json).with_context(|| format!("hashing {}", dir.display()))?,
+            Manifest::from_versions(hashed.versions)
+                .with_context(|| format!("hashing {}", dir.display()))?,
         );
     }
     Ok(manifest)

@@ -214,6 +214,21 @@ impl Manifest {
         Manifest::from_pairs(parse_string_map(json).map_err(Error::ManifestSyntax)?)
     }
 
+    /// A manifest of version entries from `(key, version)` pairs (a map a build step made,
+    /// say), each checked as [`Manifest::from_json`] checks them; the strings become the
+    /// entries' own and the tables are sized once.
+    ///
+    /// ```
+    /// let versions = std::collections::BTreeMap::from([("/a.png".to_string(), "1".to_string())]);
+    /// let manifest = cachebust::Manifest::from_versions(versions)?;
+    /// assert_eq!(manifest.len(), 1);
+    /// assert!(cachebust::Manifest::from_versions([("/a.png".into(), "v 1".into())]).is_err());
+    /// # Ok::<(), cachebust::Error>(())
+    /// ```
+    pub fn from_versions(pairs: impl IntoIterator<Item = (String, String)>) -> Result<Self, Error> {
+        Manifest::from_pairs(pairs.into_iter().collect())
+    }
+
     /// A manifest of version entries, keys as written; the tables are sized for them first.
     pub(crate) fn from_pairs(pairs: Vec<(String, String)>) -> Result<Self, Error> {
         let mut manifest = Manifest::new();
