@@ -62,18 +62,12 @@ impl Serialize for Reference {
     /// `{"text", "url", "key", "outcome", "reason", "carries", "version"}`: `outcome` is
     /// `rewritten`, `current`, `missing` or `skipped`, and `reason` names a skip's reason.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let (outcome, reason) = match self.outcome {
-            Outcome::Rewritten => ("rewritten", None),
-            Outcome::Current => ("current", None),
-            Outcome::Missing => ("missing", None),
-            Outcome::Skipped(reason) => ("skipped", Some(reason.name())),
-        };
         let mut s = serializer.serialize_struct("Reference", 7)?;
         s.serialize_field("text", &self.text)?;
         s.serialize_field("url", &self.url.as_ref().map(Url::as_str))?;
         s.serialize_field("key", &self.key)?;
-        s.serialize_field("outcome", outcome)?;
-        s.serialize_field("reason", &reason)?;
+        s.serialize_field("outcome", self.outcome.name())?;
+        s.serialize_field("reason", &self.outcome.skip_reason().map(SkipReason::name))?;
         s.serialize_field("carries", &self.carries)?;
         s.serialize_field("version", &self.version)?;
         s.end()

@@ -79,6 +79,39 @@ pub enum Outcome {
     Skipped(SkipReason),
 }
 
+impl Outcome {
+    /// The name listings give it: `rewritten`, `current`, `missing` or `skipped` (the
+    /// reason apart, [`Outcome::skip_reason`]).
+    ///
+    /// ```
+    /// use cachebust::{Outcome, SkipReason};
+    /// assert_eq!(Outcome::Current.name(), "current");
+    /// assert_eq!(Outcome::Skipped(SkipReason::Signed).name(), "skipped");
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Rewritten => "rewritten",
+            Outcome::Current => "current",
+            Outcome::Missing => "missing",
+            Outcome::Skipped(_) => "skipped",
+        }
+    }
+
+    /// Why a skipped reference was left alone; `None` for the other outcomes.
+    ///
+    /// ```
+    /// use cachebust::{Outcome, SkipReason};
+    /// assert_eq!(Outcome::Skipped(SkipReason::Signed).skip_reason(), Some(SkipReason::Signed));
+    /// assert_eq!(Outcome::Missing.skip_reason(), None);
+    /// ```
+    pub fn skip_reason(self) -> Option<SkipReason> {
+        match self {
+            Outcome::Skipped(reason) => Some(reason),
+            _ => None,
+        }
+    }
+}
+
 /// Counts of skipped references, one field per [`SkipReason`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]

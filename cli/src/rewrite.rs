@@ -748,12 +748,9 @@ fn print_list(results: &[FileResult]) -> Result<()> {
     for result in results {
         let file = result.path.display().to_string();
         for reference in &result.report.references {
-            let outcome = match reference.outcome {
-                cachebust::Outcome::Rewritten => "rewritten".to_owned(),
-                cachebust::Outcome::Current => "current".to_owned(),
-                cachebust::Outcome::Missing => "missing".to_owned(),
-                cachebust::Outcome::Skipped(reason) => format!("skipped:{reason}"),
-                _ => "other".to_owned(),
+            let outcome = match reference.outcome.skip_reason() {
+                Some(reason) => format!("skipped:{reason}"),
+                None => reference.outcome.name().to_owned(),
             };
             writeln!(
                 out,
