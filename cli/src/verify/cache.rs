@@ -47,14 +47,15 @@ pub fn read(headers: &HeaderMap) -> Seen {
             .collect::<Vec<_>>()
             .join(", ")
     };
+    // Names as the report shows them; header names are looked up whatever their case.
     let readers: [(&str, Reader); 7] = [
-        ("cache-status", rfc9211),
-        ("cf-cache-status", word),
-        ("x-cache-status", word),
-        ("x-cache", x_cache),
-        ("x-cache-hits", cache_hits),
-        ("x-varnish", x_varnish),
-        ("age", age),
+        ("Cache-Status", rfc9211),
+        ("CF-Cache-Status", word),
+        ("X-Cache-Status", word),
+        ("X-Cache", x_cache),
+        ("X-Cache-Hits", cache_hits),
+        ("X-Varnish", x_varnish),
+        ("Age", age),
     ];
     for (name, reader) in readers {
         let value = text(name);
@@ -65,25 +66,13 @@ pub fn read(headers: &HeaderMap) -> Seen {
         if status != Status::Unknown {
             return Seen {
                 status,
-                evidence: Some(format!("{}: {}", display_name(name), value.trim())),
+                evidence: Some(format!("{name}: {}", value.trim())),
             };
         }
     }
     Seen {
         status: Status::Unknown,
         evidence: None,
-    }
-}
-
-fn display_name(name: &str) -> &'static str {
-    match name {
-        "cache-status" => "Cache-Status",
-        "cf-cache-status" => "CF-Cache-Status",
-        "x-cache-status" => "X-Cache-Status",
-        "x-cache" => "X-Cache",
-        "x-cache-hits" => "X-Cache-Hits",
-        "x-varnish" => "X-Varnish",
-        _ => "Age",
     }
 }
 

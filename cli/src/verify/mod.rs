@@ -384,17 +384,16 @@ async fn check(args: &VerifyArgs, plan: Plan) -> Result<Checked> {
         progress.set_position(0);
         progress.set_message("cache probes");
         for (host, samples) in by_host {
-            let verdict = probe_host(&fetcher, &samples, &progress).await;
-            match verdict {
+            match probe_host(&fetcher, host.clone(), &samples, &progress).await {
                 Ok(host_cache) => {
                     if let Verdict::IgnoresQuery = host_cache.verdict {
                         push_finding(
                             &mut checked,
                             &mut seen_findings,
-                            report::query_ignored(&host, &host_cache),
+                            report::query_ignored(&host_cache),
                         );
                     }
-                    checked.hosts.push(HostCache { host, ..host_cache });
+                    checked.hosts.push(host_cache);
                 }
                 Err(e) => checked.errors.push(format!("cache probe of {host}: {e}")),
             }
@@ -517,12 +516,19 @@ fn authority(url: &Url) -> String {
     }
 }
 
-/// Asks for each sample twice with a version never used; what the host's cache did.
+/// Asks for each of `host`'s samples twice with a version never used; what its cache did.
 async fn probe_host(
     fetcher: &Fetcher,
+    host: String,
     samples: &[(Url, String)],
     progress: &ProgressBar,
 ) -> Result<HostCache, String> {
+    let said = |verdict, probe: &Url, evidence| HostCache {
+        host: host.clone(),
+        verdict,
+        probe: probe.to_string(),
+        evidence,
+    };
     let mut keys_on_query = None;
     for (url, param) in samples {
         let token: String = rand::rng()
@@ -535,37 +541,16 @@ async fn probe_host(
         let first_seen = cache::read(&first.headers);
         if first_seen.status == cache::Status::Hit {
             progress.inc(1);
-            return Ok(HostCache {
-                host: String::new(),
-                verdict: Verdict::IgnoresQuery,
-                probe: probe.to_string(),
-                evidence: first_seen.evidence,
-            });
+            return Ok(said(Verdict::IgnoresQuery, &probe, first_seen.evidence));
         }
         let second = fetcher.get(&probe, ASSET).await?;
         let second_seen = cache::read(&second.headers);
         progress.inc(1);
         if first_seen.status == cache::Status::Miss && second_seen.status == cache::Status::Hit {
-            keys_on_query.get_or_insert((probe, second_seen.evidence));
+            keys_on_query.get_or_insert(said(Verdict::KeysOnQuery, &probe, second_seen.evidence));
         }
     }
-    Ok(match keys_on_query {
-        Some((probe, evidence)) => HostCache {
-            host: String::new(),
-            verdict: Verdict::KeysOnQuery,
-            probe: probe.to_string(),
-            evidence,
-        },
-        None => HostCache {
-            host: String::new(),
-            verdict: Verdict::NoCacheSeen,
-            probe: samples
-                .first()
-                .map(|(u, _)| u.to_string())
-                .unwrap_or_default(),
-            evidence: None,
-        },
-    })
+    Ok(keys_on_query.unwrap_or_else(|| said(Verdict::NoCacheSeen, &samples[0].0, None)))
 }
 
 /// Fetches every URL (in flight as `--concurrency` allows), results in `urls`' order.

@@ -133,7 +133,7 @@ pub fn asset_status(url: &Url, on: &Url, status: u16, seen: &Seen) -> Finding {
         kind: Kind::AssetStatus,
         url: url.to_string(),
         page: Some(on.to_string()),
-        detail: format!("answered HTTP {status}{}", told(seen)),
+        detail: format!("answered HTTP {status}{}", told(seen.evidence.as_deref())),
         remedy: MISSING_ASSET,
     }
 }
@@ -143,33 +143,31 @@ pub fn stale_bytes(url: &Url, on: &Url, expected: &str, got: &str, seen: &Seen) 
         kind: Kind::StaleBytes,
         url: url.to_string(),
         page: Some(on.to_string()),
-        detail: format!("its bytes hash to {got}, not {expected}{}", told(seen)),
+        detail: format!(
+            "its bytes hash to {got}, not {expected}{}",
+            told(seen.evidence.as_deref())
+        ),
         remedy: STALE,
     }
 }
 
-pub fn query_ignored(host: &str, cache: &HostCache) -> Finding {
+pub fn query_ignored(cache: &HostCache) -> Finding {
     Finding {
         kind: Kind::QueryIgnored,
         url: cache.probe.clone(),
         page: None,
         detail: format!(
-            "{host} answered a version never asked for before from its cache{}",
-            cache
-                .evidence
-                .as_deref()
-                .map(|e| format!(" ({e})"))
-                .unwrap_or_default()
+            "{} answered a version never asked for before from its cache{}",
+            cache.host,
+            told(cache.evidence.as_deref())
         ),
         remedy: IGNORED,
     }
 }
 
-fn told(seen: &Seen) -> String {
-    seen.evidence
-        .as_deref()
-        .map(|e| format!(" ({e})"))
-        .unwrap_or_default()
+/// ` (X-Cache: Hit from cloudfront)`: the header that told, when one did.
+fn told(evidence: Option<&str>) -> String {
+    evidence.map(|e| format!(" ({e})")).unwrap_or_default()
 }
 
 fn url_of(reference: &Reference) -> String {
@@ -216,10 +214,7 @@ impl Checked {
             out.push_str(&format!(
                 "cache: {}: {said}{}\n",
                 host.host,
-                host.evidence
-                    .as_deref()
-                    .map(|e| format!(" ({e})"))
-                    .unwrap_or_default()
+                told(host.evidence.as_deref())
             ));
         }
         let hashed = if self.content_hashed {
