@@ -142,14 +142,14 @@ impl Plan {
             }
         };
         let origin = base.clone().unwrap_or_else(manifests::localhost);
-        let hashed_at = match (&args.source.hash, &site_dir) {
-            (Some(hash), Some(site)) => {
+        // `--hash DIR` is served where the site directory's pages are, or (no directory
+        // given) at the base URL's path.
+        let hashed_at = match &args.source.hash {
+            Some(hash) => {
+                let site = site_dir.as_ref().unwrap_or(hash);
                 crate::rewrite::served_at(hash, std::slice::from_ref(site), &origin)
             }
-            (Some(hash), None) => {
-                crate::rewrite::served_at(hash, std::slice::from_ref(hash), &origin)
-            }
-            (None, _) => "/".to_owned(),
+            None => "/".to_owned(),
         };
         let manifest =
             manifests::load_served_at(&args.source, &args.rules, &origin, &hashed_at, None)?;
@@ -239,7 +239,6 @@ async fn check(args: &VerifyArgs, plan: Plan) -> Result<Checked> {
     }
     let progress = progress_bar(args, pages.len());
     progress.set_message("pages");
-    let plan = Arc::new(plan);
     let mut assets: BTreeMap<Url, Asset> = BTreeMap::new();
     let mut seen_findings = HashSet::new();
     let fetched_pages = fetch_all(&fetcher, &pages, Want::Body(MAX_PAGE_BYTES), &progress).await;
