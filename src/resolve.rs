@@ -127,6 +127,11 @@ fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
     s.len() >= prefix.len() && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
 }
 
+/// Empty, or only a fragment (`#id`, `%23id`): it names the page itself.
+fn names_the_page(t: &str) -> bool {
+    t.is_empty() || t.starts_with('#') || starts_with_ignore_case(t, "%23")
+}
+
 fn is_absolute_http(s: &str) -> bool {
     starts_with_ignore_case(s, "http://") || starts_with_ignore_case(s, "https://")
 }
@@ -138,7 +143,7 @@ impl Resolver<'_> {
         t: &str,
         scratch: &mut String,
     ) -> Result<(Target, Lookup<'_>), SkipReason> {
-        if t.is_empty() || t.starts_with('#') || starts_with_ignore_case(t, "%23") {
+        if names_the_page(t) {
             return Err(SkipReason::Fragment);
         }
         // A plain path is ASCII, so it cannot hold the stand-in below: looked at first, it
@@ -156,7 +161,7 @@ impl Resolver<'_> {
         &self,
         t: &str,
     ) -> Result<(Target, Lookup<'_>, String), SkipReason> {
-        if t.is_empty() || t.starts_with('#') || starts_with_ignore_case(t, "%23") {
+        if names_the_page(t) {
             return Err(SkipReason::Fragment);
         }
         let mut key = String::new();

@@ -45,10 +45,12 @@ impl Ctx<'_> {
         out: &mut Edits,
     ) {
         let outcome = self.bust_one(value, amp, scratch, out);
-        report.record(outcome, value.trim_ascii());
+        let written = value.trim_ascii();
+        report.record(outcome, written);
         if self.shared.list_references {
-            let entry = crate::listing::describe(self, value.trim_ascii(), outcome);
-            report.references.push(entry);
+            report
+                .references
+                .push(crate::listing::describe(self, written, outcome));
         }
     }
 
