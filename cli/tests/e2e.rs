@@ -216,6 +216,25 @@ fn assets_fetched(public: &Path, pages: &[&str]) -> Vec<(String, u16)> {
         .collect()
 }
 
+/// `cachebust rewrite PUBLIC --hash PUBLIC --strict` and `extra`, which must succeed.
+fn version_site(public: &Path, extra: &[&str]) {
+    let run = Command::new(assert_cmd::cargo::cargo_bin("cachebust"))
+        .arg("rewrite")
+        .arg(public)
+        .arg("--hash")
+        .arg(public)
+        .args(["--base-url", "http://127.0.0.1/", "--strict"])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+}
+
 #[test]
 fn a_hugo_site_in_chromium_fetches_only_versioned_assets() {
     if tool("hugo").is_none() || tool("chromium").is_none() {
@@ -233,20 +252,7 @@ fn a_hugo_site_in_chromium_fetches_only_versioned_assets() {
     assert!(plain.iter().any(|(t, _)| t == "/css/site.css"), "{plain:?}");
 
     // Query versions.
-    let run = Command::new(assert_cmd::cargo::cargo_bin("cachebust"))
-        .arg("rewrite")
-        .arg(&public)
-        .arg("--hash")
-        .arg(&public)
-        .args(["--base-url", "http://127.0.0.1/", "--strict"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        run.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    version_site(&public, &[]);
     let fetched = assets_fetched(&public, &pages);
     let names: BTreeSet<&str> = fetched
         .iter()
@@ -278,20 +284,7 @@ fn a_hugo_site_in_chromium_fetches_only_versioned_assets() {
     // Renamed copies (of a fresh build): every asset fetched is a copy, none by a query.
     let dir = tempfile::tempdir().unwrap();
     let public = hugo_site(dir.path());
-    let run = Command::new(assert_cmd::cargo::cargo_bin("cachebust"))
-        .arg("rewrite")
-        .arg(&public)
-        .arg("--hash")
-        .arg(&public)
-        .args(["--base-url", "http://127.0.0.1/", "--rename", "--strict"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        run.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    version_site(&public, &["--rename"]);
     let fetched = assets_fetched(&public, &pages);
     assert!(fetched.len() >= 7, "{fetched:?}");
     for (target, status) in &fetched {

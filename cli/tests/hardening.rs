@@ -295,6 +295,19 @@ impl Drop for Proxy {
     }
 }
 
+/// The test upstream, and the proxy in front of it with an empty manifest and `extra`
+/// flags; the manifest's directory lives as long as they do.
+fn proxy_over_upstream(extra: &[&str]) -> (Upstream, TempDir, Proxy) {
+    let upstream = start_upstream();
+    let dir = TempDir::new().unwrap();
+    let proxy = start_proxy(
+        &format!("http://{}", upstream.addr),
+        &manifest(&dir, "{}"),
+        extra,
+    );
+    (upstream, dir, proxy)
+}
+
 fn manifest(dir: &TempDir, versions: &str) -> std::path::PathBuf {
     let path = dir.path().join("versions.json");
     std::fs::write(&path, versions).unwrap();
@@ -441,13 +454,7 @@ const SECOND: Duration = Duration::from_secs(1);
 
 #[test]
 fn connection_cannot_strip_what_the_proxy_says_and_hop_by_hop_goes_both_ways() {
-    let upstream = start_upstream();
-    let dir = TempDir::new().unwrap();
-    let proxy = start_proxy(
-        &format!("http://{}", upstream.addr),
-        &manifest(&dir, "{}"),
-        &[],
-    );
+    let (_upstream, _dir, proxy) = proxy_over_upstream(&[]);
     let response = raw(
         proxy.addr,
         "GET /headers HTTP/1.1\r\nHost: site.test\r\n\
@@ -480,13 +487,7 @@ fn connection_cannot_strip_what_the_proxy_says_and_hop_by_hop_goes_both_ways() {
 
 #[test]
 fn a_trusted_proxy_in_front_is_appended_to() {
-    let upstream = start_upstream();
-    let dir = TempDir::new().unwrap();
-    let proxy = start_proxy(
-        &format!("http://{}", upstream.addr),
-        &manifest(&dir, "{}"),
-        &["--trusted-proxy", "127.0.0.0/8"],
-    );
+    let (_upstream, _dir, proxy) = proxy_over_upstream(&["--trusted-proxy", "127.0.0.0/8"]);
     let response = raw(
         proxy.addr,
         "GET /headers HTTP/1.1\r\nHost: site.test\r\nConnection: close\r\n\
@@ -583,13 +584,8 @@ fn hosts_are_validated_and_redirects_never_show_the_upstream() {
 
 #[test]
 fn slow_and_idle_clients_are_let_go() {
-    let upstream = start_upstream();
-    let dir = TempDir::new().unwrap();
-    let proxy = start_proxy(
-        &format!("http://{}", upstream.addr),
-        &manifest(&dir, "{}"),
-        &["--header-read-timeout", "1", "--idle-timeout", "0.5"],
-    );
+    let (_upstream, _dir, proxy) =
+        proxy_over_upstream(&["--header-read-timeout", "1", "--idle-timeout", "0.5"]);
     // One header line every 200 ms: cut off after a second, not held forever.
     let mut slow = TcpStream::connect(proxy.addr).unwrap();
     slow.write_all(b"GET /headers HTTP/1.1\r\nHost: site.test\r\n")
@@ -641,13 +637,7 @@ fn slow_and_idle_clients_are_let_go() {
 
 #[test]
 fn connections_beyond_the_limit_wait() {
-    let upstream = start_upstream();
-    let dir = TempDir::new().unwrap();
-    let proxy = start_proxy(
-        &format!("http://{}", upstream.addr),
-        &manifest(&dir, "{}"),
-        &["--max-connections", "1"],
-    );
+    let (_upstream, _dir, proxy) = proxy_over_upstream(&["--max-connections", "1"]);
     let request = b"GET /headers HTTP/1.1\r\nHost: site.test\r\n\r\n";
     let mut first = TcpStream::connect(proxy.addr).unwrap();
     first.write_all(request).unwrap();
@@ -662,13 +652,8 @@ fn connections_beyond_the_limit_wait() {
 
 #[test]
 fn a_slow_upstream_is_a_504_and_a_stalled_body_fails() {
-    let upstream = start_upstream();
-    let dir = TempDir::new().unwrap();
-    let proxy = start_proxy(
-        &format!("http://{}", upstream.addr),
-        &manifest(&dir, "{}"),
-        &["--upstream-timeout", "0.5", "--body-idle-timeout", "0.5"],
-    );
+    let (_upstream, _dir, proxy) =
+        proxy_over_upstream(&["--upstream-timeout", "0.5", "--body-idle-timeout", "0.5"]);
     let started = Instant::now();
     let response = raw(
         proxy.addr,
@@ -699,13 +684,7 @@ fn a_slow_upstream_is_a_504_and_a_stalled_body_fails() {
 
 #[test]
 fn websockets_are_tunnelled() {
-    let upstream = start_upstream();
-    let dir = TempDir::new().unwrap();
-    let proxy = start_proxy(
-        &format!("http://{}", upstream.addr),
-        &manifest(&dir, "{}"),
-        &[],
-    );
+    let (_upstream, _dir, proxy) = proxy_over_upstream(&[]);
     let mut stream = TcpStream::connect(proxy.addr).unwrap();
     stream
         .write_all(
