@@ -18,8 +18,12 @@ use http_body_util::{BodyExt, Empty, Full};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+#[path = "../tests/support/nginx.rs"]
+mod nginx;
+use nginx::{Server, free_port};
 
 /// A product page of about 100 KiB: 60 images with `srcset`, text between them.
 fn page() -> (String, String) {
@@ -78,78 +82,21 @@ fn start_upstream(runtime: &tokio::runtime::Runtime, page: Bytes) -> SocketAddr 
     addr
 }
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        // SIGTERM, not SIGKILL: nginx's master stops its workers only when asked (killed,
-        // it leaves them running, holding the port and this process's output).
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status();
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(5) {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// nginx as a plain reverse proxy with upstream keep-alive, or `None` when it is absent.
-fn start_nginx(dir: &std::path::Path, upstream: SocketAddr) -> Option<(Server, SocketAddr)> {
-    let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"]
-        .into_iter()
-        .find(|p| std::path::Path::new(p).exists())?;
+/// nginx as a plain reverse proxy with upstream keep-alive; why not, when it is absent or
+/// does not start.
+fn start_nginx(
+    dir: &std::path::Path,
+    upstream: SocketAddr,
+) -> Result<(Server, SocketAddr), String> {
     let port = free_port();
-    let d = dir.display();
-    let config = format!(
-        "daemon off; worker_processes auto; pid {d}/nginx.pid; error_log {d}/error.log;\n\
-         events {{ worker_connections 4096; }}\n\
-         http {{ access_log off;\n\
-           client_body_temp_path {d}/body; proxy_temp_path {d}/proxy; fastcgi_temp_path {d}/fcgi;\n\
-           uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;\n\
-           upstream app {{ server {upstream}; keepalive 64; }}\n\
-           server {{ listen 127.0.0.1:{port};\n\
-             location / {{ proxy_pass http://app; proxy_http_version 1.1;\n\
-               proxy_set_header Connection \"\"; proxy_set_header Host $host; }} }} }}\n"
+    let http = format!(
+        "upstream app {{ server {upstream}; keepalive 64; }}\n\
+         server {{ listen 127.0.0.1:{port};\n\
+           location / {{ proxy_pass http://app; proxy_http_version 1.1;\n\
+             proxy_set_header Connection \"\"; proxy_set_header Host $host; }} }}\n"
     );
-    let path = dir.join("nginx.conf");
-    std::fs::write(&path, config).unwrap();
-    let child = Command::new(nginx)
-        .arg("-c")
-        .arg(&path)
-        .arg("-p")
-        .arg(dir)
-        .arg("-e")
-        .arg(dir.join("error.log"))
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let started = Instant::now();
-    while std::net::TcpStream::connect(addr).is_err() {
-        if started.elapsed() > Duration::from_secs(5) {
-            eprintln!(
-                "nginx did not start: {}",
-                std::fs::read_to_string(dir.join("error.log")).unwrap_or_default()
-            );
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Some((Server(child), addr))
+    let server = nginx::start(dir, &http, &[port])?;
+    Ok((server, format!("127.0.0.1:{port}").parse().unwrap()))
 }
 
 fn start_cachebust(
@@ -301,17 +248,15 @@ fn main() {
     );
     line("upstream direct", &direct);
     let nginx = start_nginx(dir.path(), upstream);
-    let nginx_measured = nginx.as_ref().map(|(_, addr)| {
+    let nginx_measured = nginx.as_ref().ok().map(|(_, addr)| {
         let m = measure(&client_runtime, *addr, seconds, connections, "/img/p59.jpg");
         line("nginx proxy_pass", &m);
         m
     });
-    drop(nginx);
-    if nginx_measured.is_none() {
-        println!(
-            "nginx: not installed (apt-get install nginx-light); its line and ratios are skipped"
-        );
+    if let Err(why) = &nginx {
+        println!("{why}: nginx's line and ratios are skipped");
     }
+    drop(nginx);
     let mut results = Vec::new();
     for (name, extra) in [
         ("cachebust (whole)", &[][..]),

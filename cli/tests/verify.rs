@@ -14,19 +14,15 @@ use hyper_util::rt::TokioIo;
 use serde_json::Value;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
+
+#[path = "support/nginx.rs"]
+mod nginx;
+use nginx::free_port;
 
 fn cachebust() -> Command {
     Command::new(env!("CARGO_BIN_EXE_cachebust"))
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Serves the files under `root` (the query ignored, as a static origin does); a path
@@ -89,45 +85,15 @@ fn start_origin(root: PathBuf) -> SocketAddr {
     addr
 }
 
-struct Nginx(Child);
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        // SIGTERM, not SIGKILL: nginx's master stops its workers only when asked.
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status();
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(5) {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// The two CDNs in front of `origin`: (nginx, the port of the cache keyed without the
 /// query, the port of the one keyed with it), or `None` without nginx.
-fn start_cdns(dir: &Path, origin: SocketAddr) -> Option<(Nginx, u16, u16)> {
-    let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"]
-        .into_iter()
-        .find(|p| Path::new(p).exists());
-    let Some(nginx) = nginx else {
+fn start_cdns(dir: &Path, origin: SocketAddr) -> Option<(nginx::Server, u16, u16)> {
+    if nginx::binary().is_none() {
         eprintln!("nginx is not installed (apt-get install nginx-light): skipped");
         return None;
-    };
+    }
     let (ignoring, keyed) = (free_port(), free_port());
     let d = dir.display();
-    // Workers run as the user nginx starts as; as root, say so, or they become nobody and
-    // cannot write the cache under a private temporary directory.
-    let root = std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"));
-    let user = if root { "user root;" } else { "" };
     let cdn = |port: u16, zone: &str, key: &str| {
         format!(
             "server {{ listen 127.0.0.1:{port};\n\
@@ -137,43 +103,15 @@ fn start_cdns(dir: &Path, origin: SocketAddr) -> Option<(Nginx, u16, u16)> {
                  add_header X-Cache-Status $upstream_cache_status always; }} }}\n"
         )
     };
-    let config = format!(
-        "{user} daemon off; worker_processes 1; pid {d}/nginx.pid; error_log {d}/error.log;\n\
-         events {{ worker_connections 256; }}\n\
-         http {{ access_log off;\n\
-           gzip on; gzip_min_length 0; gzip_types text/css application/xml;\n\
-           client_body_temp_path {d}/body; proxy_temp_path {d}/proxy; fastcgi_temp_path {d}/fcgi;\n\
-           uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;\n\
-           proxy_cache_path {d}/cache-a keys_zone=ignoring:1m;\n\
-           proxy_cache_path {d}/cache-b keys_zone=keyed:1m;\n\
-           {}{} }}\n",
+    let http = format!(
+        "gzip on; gzip_min_length 0; gzip_types text/css application/xml;\n\
+         proxy_cache_path {d}/cache-a keys_zone=ignoring:1m;\n\
+         proxy_cache_path {d}/cache-b keys_zone=keyed:1m;\n\
+         {}{}",
         cdn(ignoring, "ignoring", "$scheme$host$uri"),
         cdn(keyed, "keyed", "$scheme$host$request_uri"),
     );
-    let path = dir.join("nginx.conf");
-    std::fs::write(&path, config).unwrap();
-    let child = Command::new(nginx)
-        .arg("-c")
-        .arg(&path)
-        .arg("-p")
-        .arg(dir)
-        .arg("-e")
-        .arg(dir.join("error.log"))
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let server = Nginx(child);
-    let started = Instant::now();
-    for port in [ignoring, keyed] {
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "nginx did not start: {}",
-                std::fs::read_to_string(dir.join("error.log")).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
+    let server = nginx::start(dir, &http, &[ignoring, keyed]).unwrap_or_else(|e| panic!("{e}"));
     Some((server, ignoring, keyed))
 }
 
