@@ -16,13 +16,15 @@ use bytes::Bytes;
 use http::{Request, Response, header};
 use http_body_util::{BodyExt, Empty, Full};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "../tests/support/listening.rs"]
+mod listening;
 #[path = "../tests/support/nginx.rs"]
 mod nginx;
+use listening::listening;
 use nginx::{Server, free_port};
 
 /// A product page of about 100 KiB: 60 images with `srcset`, text between them.
@@ -114,24 +116,7 @@ fn start_cachebust(
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    let addr = loop {
-        line.clear();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "the proxy did not start"
-        );
-        if let Some(addr) = line.trim().strip_prefix("cachebust: listening on ") {
-            break addr.parse().unwrap();
-        }
-    };
-    std::thread::spawn(move || {
-        let mut sink = String::new();
-        while stderr.read_line(&mut sink).unwrap_or(0) > 0 {
-            sink.clear();
-        }
-    });
+    let addr = listening(&mut child, |_| {});
     (Server(child), addr)
 }
 

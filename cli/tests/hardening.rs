@@ -8,7 +8,7 @@ use http_body_util::{BodyExt, Full, combinators::BoxBody};
 use hyper::body::{Frame, Incoming};
 use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -16,6 +16,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
+
+#[path = "support/channel_body.rs"]
+mod channel_body;
+#[path = "support/listening.rs"]
+mod listening;
+use channel_body::ChannelBody;
+use listening::listening;
 
 type Body = BoxBody<Bytes, std::io::Error>;
 
@@ -216,20 +223,6 @@ async fn route(
     Ok(response)
 }
 
-/// A body fed through a channel.
-struct ChannelBody(tokio::sync::mpsc::Receiver<Result<Frame<Bytes>, std::io::Error>>);
-
-impl http_body::Body for ChannelBody {
-    type Data = Bytes;
-    type Error = std::io::Error;
-    fn poll_frame(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
-        self.0.poll_recv(cx)
-    }
-}
-
 struct Upstream {
     addr: SocketAddr,
     shared: Arc<Shared>,
@@ -346,29 +339,9 @@ fn start_proxy_with(
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let log = Arc::new(Mutex::new(String::new()));
-    let mut line = String::new();
-    let addr = loop {
-        line.clear();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "the proxy exited before listening: {}",
-            log.lock().unwrap()
-        );
-        log.lock().unwrap().push_str(&line);
-        if let Some(addr) = line.trim().strip_prefix("cachebust: listening on ") {
-            break addr.parse().unwrap();
-        }
-    };
     let keep = Arc::clone(&log);
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        while stderr.read_line(&mut line).unwrap_or(0) > 0 {
-            keep.lock().unwrap().push_str(&line);
-            line.clear();
-        }
-    });
+    let addr = listening(&mut child, move |line| keep.lock().unwrap().push_str(line));
     Proxy { child, addr, log }
 }
 

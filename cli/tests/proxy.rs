@@ -8,7 +8,7 @@ use hyper::body::{Frame, Incoming};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use std::convert::Infallible;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -16,6 +16,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
+
+#[path = "support/channel_body.rs"]
+mod channel_body;
+#[path = "support/listening.rs"]
+mod listening;
+use channel_body::ChannelBody;
+use listening::listening;
 
 type Body = BoxBody<Bytes, std::io::Error>;
 
@@ -74,20 +81,6 @@ fn streamed_html(chunks: Vec<Bytes>, pause: Duration, fail: bool) -> Response<Bo
     let mut response = html("");
     *response.body_mut() = stream(chunks, pause, fail);
     response
-}
-
-/// A body fed through a channel.
-struct ChannelBody(tokio::sync::mpsc::Receiver<Result<Frame<Bytes>, std::io::Error>>);
-
-impl http_body::Body for ChannelBody {
-    type Data = Bytes;
-    type Error = std::io::Error;
-    fn poll_frame(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
-        self.0.poll_recv(cx)
-    }
 }
 
 /// Bytes of the big page the upstream streams, and whether it has finished sending.
@@ -346,25 +339,7 @@ fn start_proxy(upstream: SocketAddr, manifest: &Path, extra: &[&str]) -> Proxy {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    let addr = loop {
-        line.clear();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "the proxy exited before listening"
-        );
-        if let Some(addr) = line.trim().strip_prefix("cachebust: listening on ") {
-            break addr.parse().unwrap();
-        }
-    };
-    // Keep draining the log so that the proxy never blocks on a full pipe.
-    std::thread::spawn(move || {
-        let mut sink = String::new();
-        while stderr.read_line(&mut sink).unwrap_or(0) > 0 {
-            sink.clear();
-        }
-    });
+    let addr = listening(&mut child, |_| {});
     Proxy { child, addr }
 }
 
