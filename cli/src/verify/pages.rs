@@ -39,39 +39,30 @@ pub async fn from_sitemap(fetcher: &Fetcher, sitemap: &Url, max: usize) -> (Vec<
         let reader = sitemap::reader::SiteMapReader::new(std::io::Cursor::new(fetched.body));
         let mut entries = 0;
         for entity in reader {
-            match entity {
-                sitemap::reader::SiteMapEntity::Url(entry) => {
-                    entries += 1;
-                    match entry.loc.get_url() {
-                        Some(url) if is_http(&url) => {
-                            if pages.len() < max && seen_pages.insert(url.clone()) {
-                                pages.push(url);
-                            }
-                        }
-                        _ => problems
-                            .push(format!("sitemap {map}: a <loc> that is not an http(s) URL")),
-                    }
-                }
-                sitemap::reader::SiteMapEntity::SiteMap(entry) => {
-                    entries += 1;
-                    match entry.loc.get_url() {
-                        Some(url) if is_http(&url) => {
-                            if seen_maps.len() >= MAX_SITEMAPS {
-                                problems.push(format!(
-                                    "sitemap {map}: more than {MAX_SITEMAPS} sitemaps; {url} and later ones not read"
-                                ));
-                            } else if seen_maps.insert(url.clone()) {
-                                queue.push_back(url);
-                            }
-                        }
-                        _ => problems
-                            .push(format!("sitemap {map}: a <loc> that is not an http(s) URL")),
-                    }
-                }
-                sitemap::reader::SiteMapEntity::Err(e) => {
+            use sitemap::reader::SiteMapEntity;
+            let (loc, index) = match entity {
+                SiteMapEntity::Url(entry) => (entry.loc, false),
+                SiteMapEntity::SiteMap(entry) => (entry.loc, true),
+                SiteMapEntity::Err(e) => {
                     problems.push(format!("sitemap {map}: {e}"));
                     break;
                 }
+            };
+            entries += 1;
+            let Some(url) = loc.get_url().filter(is_http) else {
+                problems.push(format!("sitemap {map}: a <loc> that is not an http(s) URL"));
+                continue;
+            };
+            if !index {
+                if pages.len() < max && seen_pages.insert(url.clone()) {
+                    pages.push(url);
+                }
+            } else if seen_maps.len() >= MAX_SITEMAPS {
+                problems.push(format!(
+                    "sitemap {map}: more than {MAX_SITEMAPS} sitemaps; {url} and later ones not read"
+                ));
+            } else if seen_maps.insert(url.clone()) {
+                queue.push_back(url);
             }
         }
         if entries == 0 {
