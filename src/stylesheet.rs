@@ -102,11 +102,8 @@ impl Buster {
         let protocol = charset.and_then(|label| Encoding::for_label(label.trim().as_bytes()));
         let (encoding, bom) = decide_encoding(css, protocol, self.shared.encoding);
         let mut report = Report::default();
-        if encoding == encoding_rs::UTF_16BE
-            || encoding == encoding_rs::UTF_16LE
-            || encoding == encoding_rs::REPLACEMENT
-            || encoding == encoding_rs::ISO_2022_JP
-        {
+        // UTF-16, ISO-2022-JP and the replacement encoding: the CSS scanner reads ASCII bytes.
+        if !encoding.is_ascii_compatible() {
             report.warnings.push(format!(
                 "the stylesheet is in {}, which is not ASCII-compatible; passed through unchanged",
                 encoding.name()

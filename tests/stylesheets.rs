@@ -251,3 +251,30 @@ proptest! {
         }
     }
 }
+
+/// A stylesheet in an encoding whose bytes are not ASCII's (UTF-16, ISO-2022-JP) passes
+/// through unchanged, with a warning: the CSS scanner could not read it.
+#[test]
+fn stylesheets_not_ascii_compatible_pass_through() {
+    let buster = Builder::new(Manifest::from_json(VERSIONS).unwrap())
+        .build()
+        .unwrap();
+    let utf16: Vec<u8> = b"\xFF\xFE"
+        .iter()
+        .copied()
+        .chain(
+            "a{background:url(/img/a.png)}"
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes),
+        )
+        .collect();
+    let (out, report) = buster.rewrite_css_bytes(&utf16);
+    assert_eq!(out, utf16);
+    assert!(report.warnings[0].contains("UTF-16LE"), "{report:?}");
+    let ascii = b"a{background:url(/img/a.png)}";
+    let mut out = Vec::new();
+    let report = buster.rewrite_css_to(ascii, Some("iso-2022-jp"), &mut out);
+    assert_eq!(out, ascii);
+    assert!(report.warnings[0].contains("ISO-2022-JP"), "{report:?}");
+    assert_eq!(report.rewritten, 0);
+}
